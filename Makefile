@@ -1,0 +1,44 @@
+# OpenAMI -- the two commands anyone needs:
+#   make run    install missing Debian packages, build, run the most complete system
+#   make test   install missing Debian packages, build, run every test
+# Everything else here is a convenience over CMake presets (CMakePresets.json).
+
+.PHONY: all run test deps build build-dev test-asan fuzz bench format clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release
+
+build-dev: deps
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev
+
+run: build
+	@./scripts/run.sh build/release/ami
+
+test: build
+	@ctest --preset release
+
+# The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: build-dev
+	@ctest --preset dev
+
+# Build the libFuzzer targets and run each for FUZZ_SECONDS (default 30).
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz
+	@./scripts/fuzz.sh build/fuzz $${FUZZ_SECONDS:-30}
+
+bench: build
+	@./build/release/bench/ami_bench
+
+format:
+	@find include lib plugins apps tests bench -name '*.[ch]' | xargs clang-format -i
+
+clean:
+	rm -rf build

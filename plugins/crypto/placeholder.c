@@ -1,0 +1,2 @@
+/* placeholder until the OpenSSL crypto plugin lands */
+typedef int ami__crypto_placeholder;
