@@ -1,2 +1,0 @@
-/* placeholder until the OpenSSL crypto plugin lands */
-typedef int ami__crypto_placeholder;
