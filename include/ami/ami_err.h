@@ -78,6 +78,7 @@ extern "C" {
   X(CRYPTO, -404, "cryptographic backend failure")                             \
   X(KEY_UNWRAP, -405, "wrapped key failed its integrity check")                \
   X(RANDOM, -406, "operating system random source failed")                     \
+  X(IC_EXHAUSTED, -407, "invocation counter exhausted; renew the key")         \
   /* storage */                                                                \
   X(STORE, -500, "storage backend failure")                                    \
   /* I/O */                                                                    \
