@@ -57,7 +57,8 @@
  * ami_axdr_put_array/_struct, then the caller writes exactly that many
  * elements. Compact arrays: build a description with ami_axdr_td_*, then
  * ami_axdr_put_compact_begin, the elements (ami_axdr_put_value with
- * AMI_AXDR_F_COMPACT, or the ami_axdr_raw_* functions), ami_axdr_put_compact_end.
+ * AMI_AXDR_F_COMPACT, or the ami_axdr_raw_* functions),
+ * ami_axdr_put_compact_end.
  */
 #ifndef AMI_AXDR_H
 #define AMI_AXDR_H
@@ -87,9 +88,9 @@ typedef enum ami_axdr_tag {
   AMI_AXDR_OCTET_STRING = 9,
   AMI_AXDR_VISIBLE_STRING = 10,
   AMI_AXDR_UTF8_STRING = 12,
-  AMI_AXDR_BCD = 13,     /* one byte */
-  AMI_AXDR_INTEGER = 15, /* int8 */
-  AMI_AXDR_LONG = 16,    /* int16 */
+  AMI_AXDR_BCD = 13,           /* one byte */
+  AMI_AXDR_INTEGER = 15,       /* int8 */
+  AMI_AXDR_LONG = 16,          /* int16 */
   AMI_AXDR_UNSIGNED = 17,      /* uint8 */
   AMI_AXDR_LONG_UNSIGNED = 18, /* uint16 */
   AMI_AXDR_COMPACT_ARRAY = 19,
@@ -225,9 +226,9 @@ typedef struct ami__axdr_frame {
 typedef struct ami_axdr_dec {
   const uint8_t *p;
   size_t len;
-  size_t pos;  /* next byte to read */
-  size_t end;  /* offset just past the top-level value, once done */
-  int err;     /* sticky error, 0 while healthy */
+  size_t pos;        /* next byte to read */
+  size_t end;        /* offset just past the top-level value, once done */
+  int err;           /* sticky error, 0 while healthy */
   uint8_t depth;     /* open containers */
   uint8_t max_depth; /* limit on depth */
   bool done;         /* the top-level value is complete */
@@ -262,8 +263,12 @@ int ami_axdr_peek_tag(const ami_axdr_dec *d, uint8_t *tag);
  * checking it as ami_axdr_next does. */
 int ami_axdr_skip(ami_axdr_dec *d);
 
-static inline bool ami_axdr_done(const ami_axdr_dec *d) { return d->done; }
-static inline size_t ami_axdr_pos(const ami_axdr_dec *d) { return d->pos; }
+static inline bool ami_axdr_done(const ami_axdr_dec *d) {
+  return d->done;
+}
+static inline size_t ami_axdr_pos(const ami_axdr_dec *d) {
+  return d->pos;
+}
 /* Bytes after the end of the top-level value (meaningful once done). */
 static inline size_t ami_axdr_trailing(const ami_axdr_dec *d) {
   return d->done ? d->len - d->end : 0;
@@ -278,7 +283,8 @@ int ami_axdr_validate(ami_span in, size_t *consumed);
 /* Each expects one type: on another tag it returns AMI_E_BAD_TAG and
  * consumes nothing (the decoder stays usable). Truncation and malformed
  * input fail as in ami_axdr_next. Inside compact arrays they work the same
- * (the type comes from the description). */
+ * (the type comes from the description). On any failure the output is
+ * zeroed (never left unset), so callers need no initialisation. */
 
 /* Internals used by the inline getters. */
 int ami__axdr_get_slow(ami_axdr_dec *d, uint8_t tag, ami_axdr_value *v);
@@ -337,14 +343,12 @@ static inline uint64_t ami__axdr_be(const uint8_t *b, size_t n) {
     if (ami__axdr_fast(d)) {                                                   \
       const uint8_t *q;                                                        \
       int rc_ = ami__axdr_take(d, tag, n, &q);                                 \
-      if (rc_ == AMI_OK)                                                       \
-        *out = conv(ami__axdr_be(q, n));                                       \
+      *out = rc_ == AMI_OK ? conv(ami__axdr_be(q, n)) : (type)0;               \
       return rc_;                                                              \
     }                                                                          \
     ami_axdr_value v_;                                                         \
     int rc_ = ami__axdr_get_slow(d, tag, &v_);                                 \
-    if (rc_ == AMI_OK)                                                         \
-      *out = (type)v_.v.member;                                                \
+    *out = rc_ == AMI_OK ? (type)v_.v.member : (type)0;                        \
     return rc_;                                                                \
   }
 
@@ -356,8 +360,7 @@ static inline int16_t ami__axdr_s16(uint64_t x) {
   return (int16_t)(x >= 0x8000u ? (long)x - 0x10000L : (long)x);
 }
 static inline int32_t ami__axdr_s32(uint64_t x) {
-  return (int32_t)(x >= 0x80000000u ? (int64_t)x - 0x100000000LL
-                                    : (int64_t)x);
+  return (int32_t)(x >= 0x80000000u ? (int64_t)x - 0x100000000LL : (int64_t)x);
 }
 static inline int64_t ami__axdr_s64(uint64_t x) {
   return x >> 63 ? -(int64_t)(~x) - 1 : (int64_t)x;
@@ -378,17 +381,14 @@ AMI__AXDR_GETTER(i32, int32_t, AMI_AXDR_DOUBLE_LONG, 4, i, ami__axdr_s32)
 AMI__AXDR_GETTER(i64, int64_t, AMI_AXDR_LONG64, 8, i, ami__axdr_s64)
 AMI__AXDR_GETTER(enum, uint8_t, AMI_AXDR_ENUM, 1, u, AMI__AXDR_U8)
 AMI__AXDR_GETTER(bcd, uint8_t, AMI_AXDR_BCD, 1, u, AMI__AXDR_U8)
-AMI__AXDR_GETTER(float32_bits, uint32_t, AMI_AXDR_FLOAT32, 4, u,
-                 AMI__AXDR_U32)
-AMI__AXDR_GETTER(float64_bits, uint64_t, AMI_AXDR_FLOAT64, 8, u,
-                 AMI__AXDR_U64)
+AMI__AXDR_GETTER(float32_bits, uint32_t, AMI_AXDR_FLOAT32, 4, u, AMI__AXDR_U32)
+AMI__AXDR_GETTER(float64_bits, uint64_t, AMI_AXDR_FLOAT64, 8, u, AMI__AXDR_U64)
 
 /* boolean: any non-zero byte is true. */
 static inline int ami_axdr_get_bool(ami_axdr_dec *d, bool *out) {
   ami_axdr_value v;
   int rc = ami__axdr_get_slow(d, AMI_AXDR_BOOLEAN, &v);
-  if (rc == AMI_OK)
-    *out = v.v.b;
+  *out = rc == AMI_OK ? v.v.b : false;
   return rc;
 }
 
@@ -409,13 +409,13 @@ static inline int ami__axdr_get_container(ami_axdr_dec *d, uint8_t tag,
       d->p[d->pos + 1] < 0x80) {
     uint32_t c = d->p[d->pos + 1];
     d->pos += 2;
-    *n = c;
-    return ami__axdr_open(d, c, 0, 0);
+    int rc = ami__axdr_open(d, c, 0, 0);
+    *n = rc == AMI_OK ? c : 0;
+    return rc;
   }
   ami_axdr_value v;
   int rc = ami__axdr_get_slow(d, tag, &v);
-  if (rc == AMI_OK)
-    *n = v.count;
+  *n = rc == AMI_OK ? v.count : 0;
   return rc;
 }
 
@@ -434,8 +434,10 @@ static inline int ami_axdr_get_string(ami_axdr_dec *d, uint8_t tag,
   if (ami__axdr_fast(d) && d->len - d->pos >= 2 && d->p[d->pos] == tag &&
       d->p[d->pos + 1] < 0x80) {
     size_t n = d->p[d->pos + 1];
-    if (d->len - d->pos - 2 < n)
+    if (d->len - d->pos - 2 < n) {
+      *s = ami_span_make(NULL, 0);
       return d->err = AMI_E_TRUNCATED;
+    }
     s->p = d->p + d->pos + 2;
     s->len = n;
     d->pos += 2 + n;
@@ -444,8 +446,7 @@ static inline int ami_axdr_get_string(ami_axdr_dec *d, uint8_t tag,
   }
   ami_axdr_value v;
   int rc = ami__axdr_get_slow(d, tag, &v);
-  if (rc == AMI_OK)
-    *s = v.v.s;
+  *s = rc == AMI_OK ? v.v.s : ami_span_make(NULL, 0);
   return rc;
 }
 
@@ -461,7 +462,8 @@ int ami_axdr_get_bitstring(ami_axdr_dec *d, ami_span *s, uint32_t *nbits);
  * octet-string of another length) is AMI_E_BAD_TAG, nothing consumed. The
  * fields are raw: validate with ami_cosem_datetime_validate. */
 int ami_axdr_get_datetime(ami_axdr_dec *d, ami_cosem_datetime *dt);
-/* Likewise date (tag 26 or octet-string(5)) and time (27 or octet-string(4)). */
+/* Likewise date (tag 26 or octet-string(5)) and time (27 or octet-string(4)).
+ */
 int ami_axdr_get_date(ami_axdr_dec *d, ami_cosem_date *date);
 int ami_axdr_get_time(ami_axdr_dec *d, ami_cosem_time *time);
 
@@ -497,7 +499,9 @@ static inline void ami__axdr_raw_be(ami_wr *w, uint64_t x, size_t n) {
     for (size_t i = n; i > 0; i--, x >>= 8)
       d[i - 1] = (uint8_t)x;
 }
-static inline void ami_axdr_raw_u8(ami_wr *w, uint8_t x) { ami_wr_u8(w, x); }
+static inline void ami_axdr_raw_u8(ami_wr *w, uint8_t x) {
+  ami_wr_u8(w, x);
+}
 static inline void ami_axdr_raw_u16(ami_wr *w, uint16_t x) {
   ami_wr_u16be(w, x);
 }

@@ -41,7 +41,7 @@ extern "C" {
 
 /* "Not specified" (wildcard) values of each field. */
 #define AMI_COSEM_YEAR_UNSPEC      0xFFFFu
-#define AMI_COSEM_UNSPEC           0xFFu   /* month, day, dow, h, m, s, 1/100 */
+#define AMI_COSEM_UNSPEC           0xFFu /* month, day, dow, h, m, s, 1/100 */
 #define AMI_COSEM_DEVIATION_UNSPEC INT16_MIN /* 0x8000 */
 
 /* Special month values. */
@@ -91,7 +91,8 @@ typedef enum ami_cosem_dev_rule {
   AMI_COSEM_DEV_UTC_TO_LOCAL = 1
 } ami_cosem_dev_rule;
 
-/* ---- raw encodings: never fail, keep every bit ---------------------------- */
+/* ---- raw encodings: never fail, keep every bit ----------------------------
+ */
 
 void ami_cosem_date_decode(const uint8_t in[5], ami_cosem_date *out);
 void ami_cosem_date_encode(const ami_cosem_date *d, uint8_t out[5]);

@@ -28,8 +28,8 @@ typedef struct ami_obis {
 /* Longest text either format function writes: "255-255:255.255.255*255". */
 #define AMI_OBIS_TEXT_MAX 24 /* including the NUL */
 
-static inline ami_obis ami_obis_make(uint8_t a, uint8_t b, uint8_t c,
-                                     uint8_t d, uint8_t e, uint8_t f) {
+static inline ami_obis ami_obis_make(uint8_t a, uint8_t b, uint8_t c, uint8_t d,
+                                     uint8_t e, uint8_t f) {
   ami_obis o;
   o.a = a;
   o.b = b;

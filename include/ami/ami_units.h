@@ -61,9 +61,9 @@ const ami_unit_info *ami_units_table(size_t *count);
 
 /* value * 10^scaler as exact decimal text: 2308, -1 -> "230.8";
  * 5, -3 -> "0.005"; -5, -3 -> "-0.005"; 12, 2 -> "1200"; 2300, -1 ->
- * "230.0" (the scaler's precision is kept). Writes at most cap-1 characters
- * and a NUL (when cap > 0); returns the length the full text needs, like
- * snprintf (at most 150). */
+ * "230.0" (the scaler's precision is kept); 0, 3 -> "0". Writes at most cap-1
+ * characters and a NUL (when cap > 0); returns the length the full text needs,
+ * like snprintf (at most 150). */
 size_t ami_units_apply_scaler(int64_t value, int8_t scaler, char *out,
                               size_t cap);
 

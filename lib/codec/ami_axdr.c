@@ -376,7 +376,8 @@ static int read_compact(ami_axdr_dec *d, size_t *pos, ami_axdr_value *v) {
 
 /* Read the contents of an item of type `tag` at *pos (the tag itself is
  * already consumed, or implied by a compact description at `td`). Fills *v;
- * containers get their count, and *open_mode and *open_td say how to open them. */
+ * containers get their count, and *open_mode and *open_td say how to open them.
+ */
 static int read_body(ami_axdr_dec *d, size_t *pos, uint8_t tag, size_t td,
                      ami_axdr_value *v, int *open_mode, size_t *open_td) {
   const uint8_t *p = d->p;
@@ -516,26 +517,22 @@ int ami__axdr_get_slow(ami_axdr_dec *d, uint8_t tag, ami_axdr_value *v) {
 int ami_axdr_get_float32(ami_axdr_dec *d, float *out) {
   uint32_t bits;
   int rc = ami_axdr_get_float32_bits(d, &bits);
-  if (rc == AMI_OK)
-    memcpy(out, &bits, 4);
+  memcpy(out, &bits, 4); /* 0.0f on failure */
   return rc;
 }
 
 int ami_axdr_get_float64(ami_axdr_dec *d, double *out) {
   uint64_t bits;
   int rc = ami_axdr_get_float64_bits(d, &bits);
-  if (rc == AMI_OK)
-    memcpy(out, &bits, 8);
+  memcpy(out, &bits, 8); /* 0.0 on failure */
   return rc;
 }
 
 int ami_axdr_get_bitstring(ami_axdr_dec *d, ami_span *s, uint32_t *nbits) {
   ami_axdr_value v;
   int rc = ami__axdr_get_slow(d, AMI_AXDR_BIT_STRING, &v);
-  if (rc == AMI_OK) {
-    *s = v.v.s;
-    *nbits = v.count;
-  }
+  *s = rc == AMI_OK ? v.v.s : ami_span_make(NULL, 0);
+  *nbits = rc == AMI_OK ? v.count : 0;
   return rc;
 }
 
@@ -554,10 +551,9 @@ static int get_date_like(ami_axdr_dec *d, uint8_t tag, size_t size,
   ami_axdr_value v;
   if (t == tag) {
     /* Re-read the raw bytes from the input: the item is fixed-size. */
-    size_t at = d->pos + ((d->depth > 0 &&
-                           d->stack[d->depth - 1].mode != MODE_TAGGED)
-                              ? 0
-                              : 1);
+    size_t at =
+        d->pos +
+        ((d->depth > 0 && d->stack[d->depth - 1].mode != MODE_TAGGED) ? 0 : 1);
     rc = ami_axdr_next(d, &v);
     if (rc == AMI_OK)
       *raw = d->p + at;
@@ -567,10 +563,9 @@ static int get_date_like(ami_axdr_dec *d, uint8_t tag, size_t size,
     return AMI_E_BAD_TAG;
   /* Peek at the length without consuming: a different length is another
    * type of value as far as this getter is concerned. */
-  size_t off = d->pos + ((d->depth > 0 &&
-                          d->stack[d->depth - 1].mode != MODE_TAGGED)
-                             ? 0
-                             : 1);
+  size_t off =
+      d->pos +
+      ((d->depth > 0 && d->stack[d->depth - 1].mode != MODE_TAGGED) ? 0 : 1);
   uint32_t n;
   bool minimal;
   rc = len_at(d->p, d->len, &off, &n, &minimal);
@@ -592,26 +587,26 @@ int ami_axdr_get_datetime(ami_axdr_dec *d, ami_cosem_datetime *dt) {
     ami__axdr_complete(d);
     return AMI_OK;
   }
-  const uint8_t *raw;
+  static const uint8_t zero[12];
+  const uint8_t *raw = zero;
   int rc = get_date_like(d, AMI_AXDR_DATE_TIME, 12, &raw);
-  if (rc == AMI_OK)
-    ami_cosem_datetime_decode(raw, dt);
+  ami_cosem_datetime_decode(rc == AMI_OK ? raw : zero, dt);
   return rc;
 }
 
 int ami_axdr_get_date(ami_axdr_dec *d, ami_cosem_date *date) {
-  const uint8_t *raw;
+  static const uint8_t zero[5];
+  const uint8_t *raw = zero;
   int rc = get_date_like(d, AMI_AXDR_DATE, 5, &raw);
-  if (rc == AMI_OK)
-    ami_cosem_date_decode(raw, date);
+  ami_cosem_date_decode(rc == AMI_OK ? raw : zero, date);
   return rc;
 }
 
 int ami_axdr_get_time(ami_axdr_dec *d, ami_cosem_time *time) {
-  const uint8_t *raw;
+  static const uint8_t zero[4];
+  const uint8_t *raw = zero;
   int rc = get_date_like(d, AMI_AXDR_TIME, 4, &raw);
-  if (rc == AMI_OK)
-    ami_cosem_time_decode(raw, time);
+  ami_cosem_time_decode(rc == AMI_OK ? raw : zero, time);
   return rc;
 }
 

@@ -188,9 +188,9 @@ int ami_cosem_datetime_from_utc(int64_t utc_seconds, uint8_t hundredths,
   out->time.minute = (uint8_t)(sod / 60 % 60);
   out->time.second = (uint8_t)(sod % 60);
   out->time.hundredths = hundredths;
-  out->deviation = (int16_t)(rule == AMI_COSEM_DEV_UTC_TO_LOCAL
-                                 ? utc_offset_min
-                                 : -utc_offset_min);
+  out->deviation =
+      (int16_t)(rule == AMI_COSEM_DEV_UTC_TO_LOCAL ? utc_offset_min
+                                                   : -utc_offset_min);
   out->status = status;
   return AMI_OK;
 }

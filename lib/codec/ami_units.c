@@ -146,9 +146,10 @@ static size_t render(bool negative, uint64_t mag, int scaler, char *out,
   if (negative)
     buf[n++] = '-';
   if (scaler >= 0) {
+    bool zero = nd == 1 && digits[0] == '0';
     while (nd > 0)
       buf[n++] = digits[--nd];
-    for (int k = 0; k < scaler; k++)
+    for (int k = 0; k < scaler && !zero; k++) /* 0 x 10^3 is "0" */
       buf[n++] = '0';
   } else {
     int frac = -scaler;
