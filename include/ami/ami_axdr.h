@@ -1,6 +1,7 @@
 /*
- * ami_axdr.h -- A-XDR encoding of COSEM Data (IEC 62056-6-2 §4.1.5 "Common
- * data types", IEC 61334-6 A-XDR rules; the DLMS UA Blue Book data types).
+ * ami_axdr.h -- A-XDR encoding of COSEM Data: the data types of the DLMS UA
+ * Blue Book (DLMS UA 1000-1, published as IEC 62056-6-2) §4.1.5 "Common data
+ * types", encoded by the A-XDR rules of IEC 61334-6.
  *
  * Every value is a one-byte tag followed by its contents:
  *   - fixed-size scalars: big-endian, two's complement for signed integers,
@@ -38,9 +39,9 @@
  *                      (null-data, dont-care, an empty structure or array) or
  *                      a nested compact-array: such descriptions would let a
  *                      few bytes of input stand for unbounded work
- * Booleans: any non-zero byte is true (IEC 62056-6-2: "FALSE = 0, TRUE = any
- * other value"); a byte other than 0/1 clears `canonical`, as the re-encoding
- * writes 1.
+ * Booleans: 0 is false and any other byte is read as true (the BOOLEAN rule
+ * A-XDR shares with BER); a byte other than 0/1 clears `canonical`, as the
+ * re-encoding writes 1.
  *
  * COMPACT ARRAYS (tag 19). TypeDescription grammar:
  *   simple type: its tag alone (e.g. 06 for double-long-unsigned);
@@ -76,7 +77,7 @@
 extern "C" {
 #endif
 
-/* The Data CHOICE tags (IEC 62056-6-2 §4.1.5, Table 2). */
+/* The Data CHOICE tags (Blue Book §4.1.5). */
 typedef enum ami_axdr_tag {
   AMI_AXDR_NULL = 0,
   AMI_AXDR_ARRAY = 1,

@@ -1,6 +1,6 @@
 /*
  * ami_cosem_time.h -- the COSEM date, time and date-time values
- * (IEC 62056-6-2 §4.1.6.1, DLMS UA Blue Book "Date and time formats"):
+ * (DLMS UA Blue Book / IEC 62056-6-2 §4.1.6.1 "Date and time formats"):
  * their 5-, 4- and 12-byte encodings, validation, conversion to and from UTC
  * seconds, and ISO-8601 text.
  *
@@ -51,7 +51,7 @@ extern "C" {
 #define AMI_COSEM_DAY_2ND_LAST 0xFDu /* second last day of the month */
 #define AMI_COSEM_DAY_LAST     0xFEu /* last day of the month */
 
-/* Clock status bits (IEC 62056-6-2 §4.1.6.1, clock_status). */
+/* Clock status bits (Blue Book §4.1.6.1, clock_status). */
 #define AMI_COSEM_STATUS_INVALID        0x01u /* invalid value */
 #define AMI_COSEM_STATUS_DOUBTFUL       0x02u /* doubtful value */
 #define AMI_COSEM_STATUS_DIFFERENT_BASE 0x04u /* different clock base */

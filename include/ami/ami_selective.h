@@ -1,6 +1,6 @@
 /*
  * ami_selective.h -- selective access parameters for reading a Profile
- * Generic buffer (IEC 62056-6-2 §5.x / DLMS UA Blue Book, interface class 7
+ * Generic buffer (DLMS UA Blue Book / IEC 62056-6-2, interface class 7
  * "Profile generic", attribute 2 "buffer", selective access):
  *
  *   selector 1, range_descriptor ::= structure {

@@ -1,6 +1,6 @@
 /*
- * ami_axdr.c -- the A-XDR pull decoder (IEC 62056-6-2 §4.1.5 data types,
- * A-XDR rules of IEC 61334-6), including the transparent expansion of
+ * ami_axdr.c -- the A-XDR pull decoder (Blue Book / IEC 62056-6-2 §4.1.5 data
+ * types, A-XDR rules of IEC 61334-6), including the transparent expansion of
  * compact arrays. The inline fast paths live in ami_axdr.h; everything here
  * is the general path they fall back to.
  *
@@ -32,7 +32,7 @@ typedef struct type_info {
   int8_t size; /* contents size of fixed-size types, -1 otherwise */
 } type_info;
 
-/* Indexed by tag 0..33; 255 handled separately. IEC 62056-6-2 Table 2. */
+/* Indexed by tag 0..33; 255 handled separately. Blue Book §4.1.5. */
 static const type_info types[34] = {
     [AMI_AXDR_NULL] = {"null-data", 0},
     [AMI_AXDR_ARRAY] = {"array", -1},
@@ -339,7 +339,7 @@ int ami_axdr_peek_tag(const ami_axdr_dec *d, uint8_t *tag) {
 /* A compact-array header at d->pos (just after the tag): check the
  * description, read the contents length, count the elements, and fill the
  * header item. The caller opens the frame that yields the elements.
- * IEC 62056-6-2 §4.1.5 (compact-array). */
+ * Blue Book §4.1.5 (compact-array). */
 static int read_compact(ami_axdr_dec *d, size_t *pos, ami_axdr_value *v) {
   if (d->depth >= d->max_depth)
     return AMI_E_DEPTH;

@@ -46,7 +46,7 @@ void ami_axdr_put_datetime_octets(ami_wr *w, const ami_cosem_datetime *dt) {
   }
 }
 
-/* IEC 62056-6-2 §4.1.5 compact-array: tag, contents-description, then the
+/* Blue Book §4.1.5 compact-array: tag, contents-description, then the
  * array-contents octet-string. The length goes in front of contents whose
  * size is known only at the end: reserve the one-byte form and widen it if
  * needed by moving the contents up. */
