@@ -175,10 +175,11 @@ typedef struct hdr {
 
 /* Parses the head of a frame body `b` (the bytes after the opening flag), of
  * which `have` bytes are present: format, addresses, control, and the HCS
- * when an information field follows. Only the first min(have, L) bytes are
- * looked at, so the verdict is the same for any `have` >= min(L, 13).
- * Returns AMI_E_TRUNCATED when more bytes are needed. IEC 62056-46: frame
- * format type 3. */
+ * when an information field follows. Returns AMI_E_TRUNCATED when more
+ * bytes are needed. Each decision rests only on bytes already present (and
+ * within L), so any other verdict never changes when more bytes arrive, and
+ * min(L, 13) bytes always suffice for one: the one-shot decoder and the
+ * deframer, however it was fed, agree. IEC 62056-46: frame format type 3. */
 static int parse_header(const uint8_t *b, size_t have, hdr *h) {
   if (have < 2)
     return AMI_E_TRUNCATED;
@@ -443,9 +444,12 @@ static int run(ami_hdlc_deframer *d, const uint8_t *src, size_t n, bool rescan,
       size_t want =
           d->total < AMI_HDLC_MAX_HEADER ? d->total : AMI_HDLC_MAX_HEADER;
       i += take(d, src + i, n - i, want);
-      if (d->have < want)
+      /* Decide as soon as the bytes so far suffice (as the one-shot decoder
+       * does): a verdict on a prefix never changes with more bytes, and
+       * with `want` bytes there always is one. */
+      rc = parse_header(d->buf, d->have, &h);
+      if (rc == AMI_E_TRUNCATED && d->have < want)
         break;
-      rc = parse_header(d->buf, d->have, &h); /* never TRUNCATED here */
       if (rc == AMI_OK && info_too_long(d, &h))
         rc = AMI_E_HDLC_TOO_LONG;
       if (rc != AMI_OK)
