@@ -96,7 +96,8 @@ static void checker_feed(checker *c, const uint8_t *p, size_t n) {
     ami_hdlc_frame f;
     int rc = ami_hdlc_deframer_feed(&c->d, p, n, &used, &f);
     assert_true(used <= n);
-    p += used;
+    if (used)
+      p += used; /* p may be NULL when used is 0 */
     n -= used;
     if (rc == AMI_E_AGAIN) {
       assert_int_equal(n, 0);
@@ -228,7 +229,7 @@ static size_t axdr_len(const uint8_t *p, size_t n, size_t *len) {
  * (C4 02 invoke last-block block-number(4) choice(00 = raw-data) length data)
  * or a general-glo-ciphering APDU (DB system-title(len+8) length ciphered). */
 static size_t expected_apdu_len(const uint8_t *p, size_t n) {
-  size_t v, k;
+  size_t v = 0, k;
   assert_true(n > 12);
   if (p[3] == 0xC4 && p[4] == 0x02) {
     assert_int_equal(p[11], 0x00); /* raw-data */
@@ -458,7 +459,8 @@ static void test_sessions_damage(void **state) {
           size_t used;
           ami_hdlc_frame f;
           int rc = ami_hdlc_deframer_feed(&d, p, piece, &used, &f);
-          p += used;
+          if (used)
+            p += used; /* p may be NULL when used is 0 */
           piece -= used;
           if (rc == AMI_E_AGAIN)
             break;

@@ -201,7 +201,8 @@ static void check_stream(const uint8_t *stream, size_t n, size_t chunk,
       ami_wrapper_pdu got;
       int rc = ami_wrapper_deframer_feed(d, p, piece, &used, &got);
       assert_true(used <= piece);
-      p += used;
+      if (used)
+        p += used; /* p may be NULL when used is 0 */
       piece -= used;
       if (rc == AMI_E_AGAIN) {
         assert_int_equal(piece, 0);
