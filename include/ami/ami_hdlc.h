@@ -192,35 +192,35 @@ int ami_hdlc_frame_decode(ami_span in, ami_hdlc_frame *f, size_t *used);
  * resume at any byte. It keeps at most one frame (2048 bytes) inside the
  * struct: no allocation.
  *
- *          other byte: skipped                    7E (fill flag): stay
- *            +----+                                  +----+
- *            |    v             7E                   |    v
- *         +--------+ -------------------------> +----------+  byte 0xA?
- *  init ->|  HUNT  |                            |   FLAG   |-----------+
- *         +--------+ <------------------------- +----------+           |
- *            ^   ^     byte not 0xA? (garbage)     ^     ^              v
- *            |   |                                 |     |        +----------+
- *            |   |                   frame OK, the |     |        |  FORMAT  |
- *            |   |        closing flag may open    |     |        +----------+
- *            |   |                   the next one  |     |  2nd byte: L known
- *            |   |                            +----------+ |              v
- *            |   |                            |  CLOSE   | | +----------+ |   |
- * +----------+ |        |  HEADER  | |   |                   L bytes in    ^ |
- * +----------+ |   |                            +----------+ |   min(L,13)
- * bytes: |   |                            |   BODY   |<--------------+ |   |
- * +----------+  addresses, control, |   |                      (info, then FCS)
- * HCS checked |   +-- any error: report it, then rescan every byte after the |
- * rejected opening flag (they were kept), in HUNT.
- *            +------ reset()
+ *   init, reset
+ *       |
+ *       v         7E              byte 0xA?             2nd byte: L known
+ *   +--------+ -------> +--------+ -------> +----------+ -------> +----------+
+ *   |  HUNT  |          |  FLAG  |          |  FORMAT  |          |  HEADER  |
+ *   +--------+ <------- +--------+          +----------+          +----------+
+ *     ^  |   other byte   ^    |                                       |
+ *     |  |   (garbage)    |    | 7E: fill flag, stay    addresses, control and
+ *     |  +-- other byte:  |    +---+                    (if info follows) HCS,
+ *     |      skipped      |                             judged as soon as there
+ *     |                   | 7E, FCS and control good:   (at most 13 bytes)
+ *     |                   | frame out; this flag may               |
+ *     |                   | also open the next frame               v
+ *     |                +---------+     L bytes in         +----------+
+ *     |                |  CLOSE  | <--------------------- |   BODY   |
+ *     |                +---------+   (info, then FCS)     +----------+
+ *     |
+ *     +-- any error (FORMAT onwards): report it, keep every byte after the
+ *         rejected opening flag and rescan them from HUNT before new input.
  *
  * Because there is no byte stuffing, a 0x7E inside a frame looks like a flag
  * and a corrupted length can make a candidate frame claim bytes that belong
  * to the next one. So after an error the deframer does not skip ahead: it
  * re-examines every byte after the rejected opening flag as a possible flag.
- * A garbled frame therefore never costs the following good frame, and since
- * a long candidate must pass its HCS within its first 13 bytes, a false start
- * delays the next frame by at most a few bytes. A garbled frame may yield
- * more than one error. Bytes that cannot start a frame are skipped silently
+ * A garbled frame therefore does not cost the following good frame (unless
+ * a false start's HCS matches by chance, 1 in 65536), and since a long
+ * candidate must pass its HCS within its first 13 bytes, a false start delays
+ * the next frame by a few bytes at most. A garbled frame may yield more than
+ * one error. Bytes that cannot start a frame are skipped silently
  * (counted in `discarded`).
  *
  * Frames may share flags (7E..7E7E..7E, or 7E..7E..7E where one flag closes a
