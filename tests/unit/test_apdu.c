@@ -153,7 +153,7 @@ static void test_data_notification(void **state) {
   (void)state;
   /* VECTORS.md §2 DataNotification: long-invoke-id 0x000001DB, no
    * date-time, body = one octet-string of 34 (0x22) bytes. */
-  const char *hex = "0F000001DB000922125A8591360000000049000000110000000A5A85"
+  const char *hex = "0F000001DB000922125A8591360000000049000000110000000A5A85 "
                     "13D014800000000D0000000A0100";
   vec v = load(hex);
   ami_apdu a;
@@ -168,8 +168,7 @@ static void test_data_notification(void **state) {
   unload(&v);
 
   /* With a date-time: 0C + 12 octets (hand-assembled). */
-  vec t = load("0F8000000A0C07EA0B160704030400000000"
-               "1100");
+  vec t = load("0F8000000A0C07EA0B160704030400000000 1100");
   apdu_check(t.g, t.n, &a);
   assert_int_equal(a.u.notification.long_iip, 0x8000000A);
   assert_span_hex(a.u.notification.date_time, "07EA0B160704030400000000");
@@ -220,8 +219,8 @@ static void test_glo_get_request_envelope(void **state) {
   (void)state;
   ami_apdu a;
   /* SC 0x30 (authenticated and encrypted): ciphertext and a 12-octet tag. */
-  vec v = load("C81E3001234567411312FF935A47566827C467BC"
-               "7D825C3BE4A77C3FCC056B6B");
+  vec v =
+      load("C81E3001234567411312FF935A47566827C467BC 7D825C3BE4A77C3FCC056B6B");
   apdu_check(v.g, v.n, &a);
   assert_int_equal(a.tag, AMI_APDU_GLO_GET_REQUEST);
   assert_true(ami_apdu_is_ciphered(a.tag));
@@ -243,8 +242,7 @@ static void test_glo_get_request_envelope(void **state) {
   unload(&e);
 
   /* The glo-initiate-request example. */
-  vec i = load("213030012345678013"
-               "02FF8A7874133D414CED25B42534D28DB00477"
+  vec i = load("213030012345678013 02FF8A7874133D414CED25B42534D28DB00477 "
                "20606B175BD52211BE6841DB204D39EE6FDB8E356855");
   apdu_check(i.g, i.n, &a);
   assert_int_equal(a.tag, AMI_APDU_GLO_INITIATE_REQUEST);
@@ -261,14 +259,14 @@ static void test_general_glo_ciphering_meter(void **state) {
    * two-octet length (82 0109) and SC 0x21 (encryption only, suite 1
    * bits set): no authentication tag. */
   vec v =
-      load("DB084B464D10100000238201092100295B9AEFC1546E644A2C9E32EDD42CBD0F"
-           "1B945B194D086885C4D8DF86DD52CB5B448854A6D548D5D270739B2A169D05B0"
-           "13F9015070089D3C5FA45CA05E92309A645CC83D7DA40FBC8F4CF9C225AFA69A"
-           "25FF0B2AC9C2744550ABA53CE9143FD10B0AD85FD30BD6B6DFFEE65F8204DC9C"
-           "5067CA73B62E299A39D50AA730B2B9AE3836BC2F3490FB41BE5B6F930D849529"
-           "76369DD7DABBB5A4354AECA1D2486CFF2EB0C6206380BA501D122AF75D716D30"
-           "92C3960506A15E06FAB0EE5B7DFA3C2CDF0CAFD051B88E44B8B9FB8865F20CB8"
-           "9D1143CDC7EFEB07FB4C4898E764E9E3A32DDC3D1FB46961CE962B2C78050C96"
+      load("DB084B464D10100000238201092100295B9AEFC1546E644A2C9E32EDD42CBD0F "
+           "1B945B194D086885C4D8DF86DD52CB5B448854A6D548D5D270739B2A169D05B0 "
+           "13F9015070089D3C5FA45CA05E92309A645CC83D7DA40FBC8F4CF9C225AFA69A "
+           "25FF0B2AC9C2744550ABA53CE9143FD10B0AD85FD30BD6B6DFFEE65F8204DC9C "
+           "5067CA73B62E299A39D50AA730B2B9AE3836BC2F3490FB41BE5B6F930D849529 "
+           "76369DD7DABBB5A4354AECA1D2486CFF2EB0C6206380BA501D122AF75D716D30 "
+           "92C3960506A15E06FAB0EE5B7DFA3C2CDF0CAFD051B88E44B8B9FB8865F20CB8 "
+           "9D1143CDC7EFEB07FB4C4898E764E9E3A32DDC3D1FB46961CE962B2C78050C96 "
            "598C7E4D26658043F9CBCA78189BD01B139F8AE0F739");
   ami_apdu a;
   apdu_check(v.g, v.n, &a);
@@ -350,19 +348,19 @@ static void on_session_apdu(const uint8_t *p, size_t n, bool tx, void *ud) {
       assert_span_hex(a.u.ciphered.system_title, "4142434445464748");
       st->rx_titles++;
     }
-    /* fall through */
-  default:
-    if (ami_apdu_is_ciphered(a.tag)) {
-      const ami_apdu_secured *s = &a.u.ciphered.sec;
-      st->ciphered++;
-      assert_int_equal(s->sc, 0x30); /* suite 0, authenticated+encrypted */
-      assert_int_equal(s->auth_tag.len, 12);
-      /* Each side's invocation counter only grows. */
-      assert_true(s->ic > st->last_ic[tx ? 0 : 1] ||
-                  st->last_ic[tx ? 0 : 1] == 0);
-      st->last_ic[tx ? 0 : 1] = s->ic;
-    }
     break;
+  default:
+    break;
+  }
+  if (ami_apdu_is_ciphered(a.tag)) {
+    const ami_apdu_secured *s = &a.u.ciphered.sec;
+    st->ciphered++;
+    assert_int_equal(s->sc, 0x30); /* suite 0, authenticated+encrypted */
+    assert_int_equal(s->auth_tag.len, 12);
+    /* Each side's invocation counter only grows. */
+    assert_true(s->ic > st->last_ic[tx ? 0 : 1] ||
+                st->last_ic[tx ? 0 : 1] == 0);
+    st->last_ic[tx ? 0 : 1] = s->ic;
   }
   ami_test_guarded_free(g, n);
 }
@@ -419,7 +417,7 @@ static void test_session_hlsgmac(void **state) {
  * value; decode_prefix reports exactly where the APDU ends. */
 static void test_trailing_quirk(void **state) {
   (void)state;
-  vec v = load("C401C100090C07EA0B160704030400000000090F"
+  vec v = load("C401C100090C07EA0B160704030400000000090F "
                "090C07EA0B160704030400000000090F");
   ami_apdu a;
   size_t used = 0;
@@ -439,13 +437,7 @@ static void test_get_forms(void **state) {
   ami_apdu a;
   /* Get-Request-Normal with selective access: selector 1, parameters =
    * structure of 4 (here nulls). */
-  vec s = load("C001C1"
-               "0007"
-               "0100630100FF"
-               "02"
-               "01"
-               "01"
-               "020400000000");
+  vec s = load("C001C1 0007 0100630100FF 02 01 01 020400000000");
   apdu_check(s.g, s.n, &a);
   assert_true(a.u.get_request.sel.present);
   assert_int_equal(a.u.get_request.sel.selector, 1);
@@ -460,17 +452,8 @@ static void test_get_forms(void **state) {
   unload(&n);
 
   /* Get-Request-With-List: two descriptors, the second with selection. */
-  vec l = load("C003C102"
-               "0003"
-               "0100010800FF"
-               "02"
-               "00"
-               "0007"
-               "0100630100FF"
-               "02"
-               "01"
-               "02"
-               "0100");
+  vec l =
+      load("C003C102 0003 0100010800FF 02 00 0007 0100630100FF 02 01 02 0100");
   apdu_check(l.g, l.n, &a);
   assert_int_equal(a.u.get_request.list.count, 2);
   ami_apdu_iter it;
@@ -500,12 +483,7 @@ static void test_get_forms(void **state) {
 
   /* Get-Response-With-Datablock, last block 5, raw data 3 octets; and the
    * data-access-result variant. */
-  vec b = load("C402C1"
-               "01"
-               "00000005"
-               "00"
-               "03"
-               "AABBCC");
+  vec b = load("C402C1 01 00000005 00 03 AABBCC");
   apdu_check(b.g, b.n, &a);
   assert_int_equal(a.u.get_response.choice, 2);
   assert_true(a.u.get_response.block.last);
@@ -513,22 +491,14 @@ static void test_get_forms(void **state) {
   assert_int_equal(a.u.get_response.block.choice, 0);
   assert_span_hex(a.u.get_response.block.raw, "AABBCC");
   unload(&b);
-  vec bd = load("C402C1"
-                "00"
-                "00000002"
-                "01"
-                "0E");
+  vec bd = load("C402C1 00 00000002 01 0E");
   apdu_check(bd.g, bd.n, &a);
   assert_int_equal(a.u.get_response.block.choice, 1);
   assert_int_equal(a.u.get_response.block.dar, 14);
   unload(&bd);
 
   /* Get-Response-With-List: data then a data-access-result. */
-  vec gl = load("C403C102"
-                "00"
-                "1200FF"
-                "01"
-                "04");
+  vec gl = load("C403C102 00 1200FF 01 04");
   apdu_check(gl.g, gl.n, &a);
   ami_apdu_get_result gr;
   ami_apdu_iter_init(&it, &a.u.get_response.list);
@@ -546,29 +516,14 @@ static void test_set_forms(void **state) {
   (void)state;
   ami_apdu a;
   /* Set-Request-Normal: clock time := date-time. */
-  vec s = load("C101C1"
-               "0008"
-               "0000010000FF"
-               "02"
-               "00"
-               "1907EA0B160704030400000000");
+  vec s = load("C101C1 0008 0000010000FF 02 00 1907EA0B160704030400000000");
   apdu_check(s.g, s.n, &a);
   assert_int_equal(a.u.set_request.choice, 1);
   assert_int_equal(a.u.set_request.attr.class_id, 8);
   assert_span_hex(a.u.set_request.value, "1907EA0B160704030400000000");
   unload(&s);
   /* With-first-datablock (with a selection), with-datablock. */
-  vec f = load("C102C1"
-               "0001"
-               "0000600100FF"
-               "02"
-               "01"
-               "05"
-               "00"
-               "00"
-               "00000001"
-               "02"
-               "0910");
+  vec f = load("C102C1 0001 0000600100FF 02 01 05 00 00 00000001 02 0910");
   apdu_check(f.g, f.n, &a);
   assert_true(a.u.set_request.sel.present);
   assert_int_equal(a.u.set_request.sel.selector, 5);
@@ -576,27 +531,13 @@ static void test_set_forms(void **state) {
   assert_int_equal(a.u.set_request.block.block_number, 1);
   assert_span_hex(a.u.set_request.block.raw, "0910");
   unload(&f);
-  vec d = load("C103C1"
-               "01"
-               "00000002"
-               "03"
-               "112233");
+  vec d = load("C103C1 01 00000002 03 112233");
   apdu_check(d.g, d.n, &a);
   assert_true(a.u.set_request.block.last);
   unload(&d);
   /* With-list: two descriptors, two values. */
-  vec l = load("C104C102"
-               "0001"
-               "0000600100FF"
-               "02"
-               "00"
-               "0001"
-               "0000600101FF"
-               "02"
-               "00"
-               "02"
-               "1101"
-               "1102");
+  vec l = load(
+      "C104C102 0001 0000600100FF 02 00 0001 0000600101FF 02 00 02 1101 1102");
   apdu_check(l.g, l.n, &a);
   assert_int_equal(a.u.set_request.list.count, 2);
   assert_int_equal(a.u.set_request.values.count, 2);
@@ -607,15 +548,7 @@ static void test_set_forms(void **state) {
   assert_span_hex(v, "1101");
   unload(&l);
   /* With-list-and-first-datablock. */
-  vec lb = load("C105C101"
-                "0001"
-                "0000600100FF"
-                "02"
-                "00"
-                "00"
-                "00000001"
-                "01"
-                "09");
+  vec lb = load("C105C101 0001 0000600100FF 02 00 00 00000001 01 09");
   apdu_check(lb.g, lb.n, &a);
   unload(&lb);
 
@@ -633,8 +566,7 @@ static void test_set_forms(void **state) {
   assert_int_equal(a.u.set_response.result, 3);
   assert_int_equal(a.u.set_response.block_number, 8);
   unload(&r3);
-  vec r4 = load("C504C1020003"
-                "00000009");
+  vec r4 = load("C504C1020003 00000009");
   apdu_check(r4.g, r4.n, &a);
   uint8_t dar;
   ami_apdu_iter_init(&it, &a.u.set_response.list);
@@ -656,27 +588,17 @@ static void test_action_forms(void **state) {
   /* Action-Request-Normal: HLS pass 3, reply_to_HLS_authentication
    * (class 15, 0-0:40.0.0*255, method 1) with an octet-string parameter
    * (the VECTORS.md §1 f(StoC) value). */
-  vec n = load("C301C1"
-               "000F"
-               "0000280000FF"
-               "01"
-               "01"
-               "0911"
-               "10000000011A52FE7DD3E72748973C1E28");
+  vec n = load(
+      "C301C1 000F 0000280000FF 01 01 0911 10000000011A52FE7DD3E72748973C1E28");
   apdu_check(n.g, n.n, &a);
   assert_int_equal(a.u.action_request.method.class_id, 15);
   assert_int_equal(a.u.action_request.method.id, 1);
   assert_true(a.u.action_request.has_params);
   assert_span_hex(a.u.action_request.params,
-                  "0911"
-                  "10000000011A52FE7DD3E72748973C1E28");
+                  "0911 10000000011A52FE7DD3E72748973C1E28");
   unload(&n);
   /* Without parameters. */
-  vec np = load("C301C1"
-                "0046"
-                "0000600300FF"
-                "01"
-                "00");
+  vec np = load("C301C1 0046 0000600300FF 01 00");
   apdu_check(np.g, np.n, &a);
   assert_false(a.u.action_request.has_params);
   unload(&np);
@@ -685,16 +607,8 @@ static void test_action_forms(void **state) {
   vec nx = load("C302C100000003");
   apdu_check(nx.g, nx.n, &a);
   unload(&nx);
-  vec wl = load("C303C102"
-                "0046"
-                "0000600300FF"
-                "01"
-                "0046"
-                "0000600300FF"
-                "02"
-                "02"
-                "0F00"
-                "0F00");
+  vec wl =
+      load("C303C102 0046 0000600300FF 01 0046 0000600300FF 02 02 0F00 0F00");
   apdu_check(wl.g, wl.n, &a);
   ami_apdu_iter it;
   ami_apdu_desc md;
@@ -705,71 +619,37 @@ static void test_action_forms(void **state) {
   assert_int_equal(md.id, 2);
   assert_int_equal(ami_apdu_next_method_desc(&it, &md), 0);
   unload(&wl);
-  vec fp = load("C304C1"
-                "0012"
-                "00002C0000FF"
-                "01"
-                "00"
-                "00000001"
-                "02"
-                "0910");
+  vec fp = load("C304C1 0012 00002C0000FF 01 00 00000001 02 0910");
   apdu_check(fp.g, fp.n, &a);
   assert_int_equal(a.u.action_request.block.block_number, 1);
   unload(&fp);
-  vec lp = load("C305C101"
-                "0012"
-                "00002C0000FF"
-                "01"
-                "01"
-                "00000001"
-                "00");
+  vec lp = load("C305C101 0012 00002C0000FF 01 01 00000001 00");
   apdu_check(lp.g, lp.n, &a);
   assert_int_equal(a.u.action_request.block.raw.len, 0);
   unload(&lp);
-  vec wp = load("C306C1"
-                "01"
-                "00000002"
-                "01"
-                "AA");
+  vec wp = load("C306C1 01 00000002 01 AA");
   apdu_check(wp.g, wp.n, &a);
   unload(&wp);
 
   /* ACTION-Response normal with return parameters (the server's f(CtoS),
    * VECTORS.md §1), normal without, with-pblock, with-list, next-pblock. */
-  vec rr = load("C701C1"
-                "00"
-                "01"
-                "00"
-                "0911"
-                "1001234567FE1466AFB3DBCD4F"
-                "9389E2B7");
+  vec rr = load("C701C1 00 01 00 0911 1001234567FE1466AFB3DBCD4F 9389E2B7");
   apdu_check(rr.g, rr.n, &a);
   const ami_apdu_action_result *res = &a.u.action_response.result;
   assert_int_equal(res->result, 0);
   assert_true(res->has_return);
   assert_int_equal(res->ret.choice, 0);
-  assert_span_hex(res->ret.data, "0911"
-                                 "1001234567FE1466AFB3DBCD4F9389E2B7");
+  assert_span_hex(res->ret.data, "0911 1001234567FE1466AFB3DBCD4F9389E2B7");
   unload(&rr);
   vec r0 = load("C701C10B00");
   apdu_check(r0.g, r0.n, &a);
   assert_int_equal(a.u.action_response.result.result, 11);
   assert_false(a.u.action_response.result.has_return);
   unload(&r0);
-  vec rp = load("C702C1"
-                "01"
-                "00000001"
-                "02"
-                "1100");
+  vec rp = load("C702C1 01 00000001 02 1100");
   apdu_check(rp.g, rp.n, &a);
   unload(&rp);
-  vec rl = load("C703C102"
-                "00"
-                "00"
-                "03"
-                "01"
-                "01"
-                "03");
+  vec rl = load("C703C102 00 00 03 01 01 03");
   apdu_check(rl.g, rl.n, &a);
   ami_apdu_action_result ar;
   ami_apdu_iter_init(&it, &a.u.action_response.list);
@@ -793,25 +673,14 @@ static void test_other_apdus(void **state) {
   (void)state;
   ami_apdu a;
   /* EVENT-NOTIFICATION-Request with a time: 01 0C <date-time>. */
-  vec e = load("C2"
-               "01"
-               "0C07EA0B160704030400000000"
-               "0001"
-               "0000600A01FF"
-               "02"
-               "1201F4");
+  vec e = load("C2 01 0C07EA0B160704030400000000 0001 0000600A01FF 02 1201F4");
   apdu_check(e.g, e.n, &a);
   assert_true(a.u.event.has_time);
   assert_int_equal(a.u.event.time.len, 12);
   assert_int_equal(a.u.event.attr.class_id, 1);
   assert_span_hex(a.u.event.value, "1201F4");
   unload(&e);
-  vec e0 = load("C2"
-                "00"
-                "0001"
-                "0000600A01FF"
-                "02"
-                "00");
+  vec e0 = load("C2 00 0001 0000600A01FF 02 00");
   apdu_check(e0.g, e0.n, &a);
   assert_false(a.u.event.has_time);
   unload(&e0);
@@ -825,13 +694,7 @@ static void test_other_apdus(void **state) {
   assert_int_equal(a.u.initiate_response.vaa_name, AMI_APDU_VAA_NAME_LN);
   unload(&ir);
   /* InitiateRequest with response-allowed FALSE and a QoS. */
-  vec rq = load("01"
-                "00"
-                "0100"
-                "0105"
-                "06"
-                "5F1F0400001E1D"
-                "0400");
+  vec rq = load("01 00 0100 0105 06 5F1F0400001E1D 0400");
   apdu_check(rq.g, rq.n, &a);
   assert_true(a.u.initiate_request.has_response_allowed);
   assert_false(a.u.initiate_request.response_allowed);
@@ -866,12 +729,7 @@ static void test_other_apdus(void **state) {
 
   /* General-Block-Transfer: last block 1, window 1, carrying a GET
    * request. */
-  vec b = load("E0"
-               "81"
-               "0001"
-               "0000"
-               "0D"
-               "C001C1000100002B0100FF0200");
+  vec b = load("E0 81 0001 0000 0D C001C1000100002B0100FF0200");
   apdu_check(b.g, b.n, &a);
   assert_int_equal(a.u.gbt.block_control, AMI_APDU_GBT_LAST | 1u);
   assert_int_equal(a.u.gbt.block_number, 1);
@@ -880,27 +738,18 @@ static void test_other_apdus(void **state) {
   assert_ami_ok(ami_apdu_decode(a.u.gbt.data, &inner));
   assert_int_equal(inner.tag, AMI_APDU_GET_REQUEST);
   unload(&b);
+}
 
+/* The general- and ded- ciphered envelopes (hand-assembled from the
+ * General-Ciphering, General-Ded-Ciphering and General-Signing ASN.1). */
+static void test_ciphered_family(void **state) {
+  (void)state;
+  ami_apdu a;
   /* General-Ciphering with an agreed key (key-parameters 01 = one-pass
    * Diffie-Hellman), then a ciphered content with SC 0x31. */
-  vec gc = load("DD"
-                "08"
-                "0000000000000001"
-                "08"
-                "4D4D4D0000BC614E"
-                "08"
-                "4D4D4D0000000001"
-                "00"
-                "00"
-                "01"
-                "02"
-                "0101"
-                "03"
-                "A1A2A3"
-                "12"
-                "3100000001"
-                "AB"
-                "000102030405060708090A0B");
+  vec gc =
+      load("DD 08 0000000000000001 08 4D4D4D0000BC614E 08 4D4D4D0000000001 00 "
+           "00 01 02 0101 03 A1A2A3 12 3100000001 AB 000102030405060708090A0B");
   apdu_check(gc.g, gc.n, &a);
   const ami_apdu_ciphered *ci = &a.u.ciphered;
   assert_span_hex(ci->transaction_id, "0000000000000001");
@@ -915,66 +764,27 @@ static void test_other_apdus(void **state) {
   assert_span_hex(ci->sec.ciphertext, "AB");
   unload(&gc);
   /* General-Ciphering with an identified key and no key info. */
-  vec gi = load("DD"
-                "00"
-                "00"
-                "00"
-                "00"
-                "00"
-                "01"
-                "00"
-                "00"
-                "05"
-                "2000000009");
+  vec gi = load("DD 00 00 00 00 00 01 00 00 05 2000000009");
   apdu_check(gi.g, gi.n, &a);
   assert_int_equal(a.u.ciphered.key_info.choice, 0);
   assert_int_equal(a.u.ciphered.key_info.key_id, 0);
   unload(&gi);
-  vec gn = load("DD"
-                "01"
-                "07"
-                "00"
-                "00"
-                "00"
-                "00"
-                "00"
-                "05"
-                "2000000009");
+  vec gn = load("DD 01 07 00 00 00 00 00 05 2000000009");
   apdu_check(gn.g, gn.n, &a);
   assert_false(a.u.ciphered.has_key_info);
   unload(&gn);
   /* General-ded-ciphering and a ded- service-specific APDU. */
-  vec dd = load("DC"
-                "02"
-                "4142"
-                "05"
-                "2000000003");
+  vec dd = load("DC 02 4142 05 2000000003");
   apdu_check(dd.g, dd.n, &a);
   assert_int_equal(a.u.ciphered.sec.ic, 3);
   unload(&dd);
-  vec ds = load("D4"
-                "13"
-                "1000000002"
-                "CAFE"
-                "000102030405060708090A0B");
+  vec ds = load("D4 13 1000000002 CAFE 000102030405060708090A0B");
   apdu_check(ds.g, ds.n, &a);
   assert_span_hex(a.u.ciphered.sec.ciphertext, "CAFE");
   unload(&ds);
 
   /* General-Signing. */
-  vec gs = load("DF"
-                "01"
-                "07"
-                "02"
-                "4142"
-                "02"
-                "4344"
-                "00"
-                "00"
-                "03"
-                "C00102"
-                "04"
-                "0A0B0C0D");
+  vec gs = load("DF 01 07 02 4142 02 4344 00 00 03 C00102 04 0A0B0C0D");
   apdu_check(gs.g, gs.n, &a);
   assert_span_hex(a.u.signing.content, "C00102");
   assert_span_hex(a.u.signing.signature, "0A0B0C0D");
@@ -986,16 +796,8 @@ static void test_sn_services(void **state) {
   ami_apdu a;
   ami_apdu_iter it;
   /* ReadRequest: variable-name 0xFA00, then parameterized access. */
-  vec rq = load("05"
-                "02"
-                "02FA00"
-                "04FA08"
-                "01"
-                "0204"
-                "0600000000"
-                "0600000000"
-                "120000"
-                "120000");
+  vec rq =
+      load("05 02 02FA00 04FA08 01 0204 0600000000 0600000000 120000 120000");
   apdu_check(rq.g, rq.n, &a);
   ami_apdu_var_access va;
   ami_apdu_iter_init(&it, &a.u.sn.list);
@@ -1013,18 +815,7 @@ static void test_sn_services(void **state) {
   apdu_check(rb.g, rb.n, &a);
   unload(&rb);
   /* ReadResponse: data, data-access-error, data-block-result, block-number. */
-  vec rs = load("0C04"
-                "00"
-                "1100"
-                "01"
-                "03"
-                "02"
-                "01"
-                "0001"
-                "02"
-                "ABCD"
-                "03"
-                "0005");
+  vec rs = load("0C04 00 1100 01 03 02 01 0001 02 ABCD 03 0005");
   apdu_check(rs.g, rs.n, &a);
   ami_apdu_read_result rr;
   ami_apdu_iter_init(&it, &a.u.sn.list);
@@ -1040,25 +831,14 @@ static void test_sn_services(void **state) {
   assert_int_equal(rr.block_number, 5);
   unload(&rs);
   /* WriteRequest, UnconfirmedWriteRequest, WriteResponse. */
-  vec wq = load("06"
-                "01"
-                "02FA10"
-                "01"
-                "1105");
+  vec wq = load("06 01 02FA10 01 1105");
   apdu_check(wq.g, wq.n, &a);
   assert_int_equal(a.u.sn.values.count, 1);
   unload(&wq);
-  vec uw = load("16"
-                "01"
-                "07010001"
-                "01"
-                "1105");
+  vec uw = load("16 01 07010001 01 1105");
   apdu_check(uw.g, uw.n, &a);
   unload(&uw);
-  vec wr = load("0D03"
-                "00"
-                "0103"
-                "020007");
+  vec wr = load("0D03 00 0103 020007");
   apdu_check(wr.g, wr.n, &a);
   ami_apdu_write_result wres;
   ami_apdu_iter_init(&it, &a.u.sn.list);
@@ -1070,22 +850,11 @@ static void test_sn_services(void **state) {
   assert_int_equal(wres.block_number, 7);
   unload(&wr);
   /* InformationReportRequest, without and with a time. */
-  vec ir = load("18"
-                "00"
-                "01"
-                "02FA00"
-                "01"
-                "0600000001");
+  vec ir = load("18 00 01 02FA00 01 0600000001");
   apdu_check(ir.g, ir.n, &a);
   assert_false(a.u.sn.has_time);
   unload(&ir);
-  vec it2 = load("18"
-                 "01"
-                 "0C07EA0B160704030400000000"
-                 "01"
-                 "02FA00"
-                 "01"
-                 "00");
+  vec it2 = load("18 01 0C07EA0B160704030400000000 01 02FA00 01 00");
   apdu_check(it2.g, it2.n, &a);
   assert_true(a.u.sn.has_time);
   unload(&it2);
@@ -1098,65 +867,18 @@ static void test_data_skip(void **state) {
   (void)state;
   ami_apdu a;
   /* Every Data type once, inside one structure, as a GET response. */
-  const char *all = "C401C100"
-                    "021F"
-                    "00"
-                    "0101"
-                    "0F01"
-                    "0201"
-                    "0F02"
-                    "0301"
-                    "0409"
-                    "FF80"
-                    "05FFFFFFFF"
-                    "0600000001"
-                    "090201"
-                    "02"
-                    "0A0141"
-                    "0C0141"
-                    "0D01"
-                    "0F01"
-                    "10FFFF"
-                    "1101"
-                    "120001"
-                    "13"
-                    "0203"
-                    "11"
-                    "12"
-                    "0A"
-                    "04"
-                    "01000200"
-                    "140000000000000001"
-                    "150000000000000001"
-                    "1601"
-                    "1700000000"
-                    "180000000000000000"
-                    "19000102030405060708090A0B"
-                    "1A0001020304"
-                    "1B00010203"
-                    "1C01"
-                    "1D0001"
-                    "1E00000001"
-                    "1F01"
-                    "200001"
-                    "2100000001"
-                    "FF";
+  const char *all =
+      "C401C100 021F 00 0101 0F01 0201 0F02 0301 0409 FF80 05FFFFFFFF "
+      "0600000001 090201 02 0A0141 0C0141 0D01 0F01 10FFFF 1101 120001 13 0203 "
+      "11 12 0A 04 01000200 140000000000000001 150000000000000001 1601 "
+      "1700000000 180000000000000000 19000102030405060708090A0B 1A0001020304 "
+      "1B00010203 1C01 1D0001 1E00000001 1F01 200001 2100000001 FF";
   vec v = load(all);
   apdu_check(v.g, v.n, &a);
   assert_int_equal(a.u.get_response.result.data.len, v.n - 4);
   unload(&v);
   /* A compact-array whose description is an array of structures. */
-  vec ca = load("C401C100"
-                "13"
-                "01"
-                "0002"
-                "02"
-                "02"
-                "11"
-                "12"
-                "06"
-                "01000202"
-                "0003");
+  vec ca = load("C401C100 13 01 0002 02 02 11 12 06 01000202 0003");
   apdu_check(ca.g, ca.n, &a);
   unload(&ca);
   /* Unknown Data tags (7 floating-point, 8, 11, 14) are refused. */
@@ -1324,10 +1046,8 @@ static void test_write_items(void **state) {
   ami_wr w;
   ami_wr_init(&w, buf, sizeof buf);
   assert_ami_ok(ami_apdu_encode(&w, &a));
-  ami_test_assert_bytes(buf, w.len,
-                        "C003C102"
-                        "00080000010000FF0200"
-                        "000100002A0000FF02010100");
+  ami_test_assert_bytes(
+      buf, w.len, "C003C102 00080000010000FF0200 000100002A0000FF02010100");
 }
 
 static void test_tags_and_names(void **state) {
@@ -1394,6 +1114,7 @@ int main(void) {
       cmocka_unit_test(test_set_forms),
       cmocka_unit_test(test_action_forms),
       cmocka_unit_test(test_other_apdus),
+      cmocka_unit_test(test_ciphered_family),
       cmocka_unit_test(test_sn_services),
       cmocka_unit_test(test_data_skip),
       cmocka_unit_test(test_depth_limit),
