@@ -57,7 +57,9 @@ static inline void ami_rd_init(ami_rd *r, const void *p, size_t len) {
   r->pos = 0;
 }
 
-static inline size_t ami_rd_left(const ami_rd *r) { return r->len - r->pos; }
+static inline size_t ami_rd_left(const ami_rd *r) {
+  return r->len - r->pos;
+}
 
 static inline const uint8_t *ami_rd_ptr(const ami_rd *r) {
   return r->p + r->pos;

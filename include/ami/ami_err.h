@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /* X(NAME, value, "message") */
-#define AMI_ERR_MAP(X)                                                          \
+#define AMI_ERR_MAP(X)                                                         \
   X(OK, 0, "success")                                                          \
   /* general / API */                                                          \
   X(AGAIN, -1, "more input is needed")                                         \
