@@ -1,6 +1,42 @@
-/* placeholder: replaced by the ami command */
+/*
+ * main.c -- the `ami` command: one binary, one subcommand per job.
+ */
 #include <stdio.h>
-int main(void) {
-  puts("ami");
-  return 0;
+#include <string.h>
+
+#include "ami_cli.h"
+
+static void usage(FILE *f) {
+  fputs("usage: ami <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  decode    explain DLMS/COSEM bytes: wrapper or HDLC frames, APDUs,\n"
+        "            encrypted APDUs (with keys), whole recorded sessions\n"
+        "  version   print the version\n"
+        "  help      this text\n"
+        "\n"
+        "`ami <command> --help` describes a command.\n",
+        f);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "decode") == 0)
+    return ami_cmd_decode(argc - 1, argv + 1);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("ami %s (OpenAMI)\n", AMI_CLI_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+      strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "ami: unknown command '%s'\n\n", cmd);
+  usage(stderr);
+  return 2;
 }

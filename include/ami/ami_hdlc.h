@@ -266,6 +266,10 @@ void ami_hdlc_deframer_reset(ami_hdlc_deframer *d);
 int ami_hdlc_deframer_feed(ami_hdlc_deframer *d, const uint8_t *data,
                            size_t len, size_t *consumed, ami_hdlc_frame *frame);
 
+/* Bytes of an incomplete frame the deframer holds (0 between frames): lets
+ * a caller at the end of its input tell a cut-off frame from a clean end. */
+size_t ami_hdlc_deframer_pending(const ami_hdlc_deframer *d);
+
 /* ---------------------------------------------------------------------- */
 /* SNRM / UA parameter negotiation (IEC 62056-46, SNRM/UA information field) */
 /* ---------------------------------------------------------------------- */

@@ -316,6 +316,10 @@ int ami_hdlc_frame_encode(ami_wr *w, const ami_hdlc_frame *f) {
 
 enum { S_HUNT, S_FLAG, S_FORMAT, S_HEADER, S_BODY, S_CLOSE };
 
+size_t ami_hdlc_deframer_pending(const ami_hdlc_deframer *d) {
+  return d->state >= S_FORMAT ? d->have : 0;
+}
+
 void ami_hdlc_deframer_init(ami_hdlc_deframer *d, size_t max_info) {
   d->max_info = max_info;
   d->frames = 0;

@@ -1,0 +1,29 @@
+/*
+ * ami_cli.h -- internal declarations shared by the `ami` command's files.
+ */
+#ifndef AMI_CLI_H
+#define AMI_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define AMI_CLI_VERSION "0.1.0"
+
+/* Subcommands: each returns the process exit status. */
+int ami_cmd_decode(int argc, char **argv);
+
+/* Read all of `path` ("-" = stdin) into a malloc'd NUL-terminated buffer.
+ * Returns NULL (with a message on stderr) on failure. */
+char *ami_cli_read_all(const char *path, size_t *len);
+
+/* Render a decoded JSON tree as indented readable text. */
+void ami_cli_render_text(FILE *out, json_t *root);
+
+/* Small JSON helpers. */
+json_t *ami_cli_hex(const uint8_t *p, size_t n);             /* "0A1B..." */
+void ami_cli_set(json_t *obj, const char *key, json_t *val); /* steals val */
+
+#endif /* AMI_CLI_H */

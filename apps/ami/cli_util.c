@@ -1,0 +1,73 @@
+/*
+ * cli_util.c -- input reading and JSON helpers for the `ami` command.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ami/ami_hex.h"
+#include "ami_cli.h"
+
+#define AMI_CLI_MAX_INPUT (64u << 20) /* refuse inputs over 64 MiB */
+
+char *ami_cli_read_all(const char *path, size_t *len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "ami: cannot open %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap + 1);
+  while (buf != NULL) {
+    size_t r = fread(buf + n, 1, cap - n, f);
+    n += r;
+    if (r == 0)
+      break;
+    if (n == cap) {
+      if (cap >= AMI_CLI_MAX_INPUT) {
+        fprintf(stderr, "ami: %s is larger than %u bytes\n", path,
+                AMI_CLI_MAX_INPUT);
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      char *nb = realloc(buf, cap * 2 + 1);
+      if (nb == NULL) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+  }
+  if (ferror(f)) {
+    fprintf(stderr, "ami: error reading %s\n", path);
+    free(buf);
+    buf = NULL;
+  }
+  if (f != stdin)
+    fclose(f);
+  if (buf == NULL)
+    return NULL;
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+json_t *ami_cli_hex(const uint8_t *p, size_t n) {
+  char stack[256];
+  char *s = n * 2 + 1 <= sizeof stack ? stack : malloc(n * 2 + 1);
+  if (s == NULL)
+    return json_null();
+  ami_hex_encode(p, n, 0, s, n * 2 + 1);
+  json_t *j = json_string(s);
+  if (s != stack)
+    free(s);
+  return j;
+}
+
+void ami_cli_set(json_t *obj, const char *key, json_t *val) {
+  if (val != NULL)
+    json_object_set_new(obj, key, val);
+}
