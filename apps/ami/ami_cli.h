@@ -25,5 +25,7 @@ void ami_cli_render_text(FILE *out, json_t *root);
 /* Small JSON helpers. */
 json_t *ami_cli_hex(const uint8_t *p, size_t n);             /* "0A1B..." */
 void ami_cli_set(json_t *obj, const char *key, json_t *val); /* steals val */
+/* "N trailing bytes after <what>: HEX" */
+json_t *ami_cli_trailing(const uint8_t *p, size_t n, const char *what);
 
 #endif /* AMI_CLI_H */

@@ -817,10 +817,7 @@ int dec_apdu(dec_ctx *c, dec_dir dir, ami_span in, json_t *parent,
   if (used < in.len) {
     /* Report, don't fail (a known quirk of one server). */
     ami_cli_set(o, "trailing",
-                json_sprintf("%zu byte%s after the APDU: %s", in.len - used,
-                             in.len - used == 1 ? "" : "s",
-                             json_string_value(
-                                 ami_cli_hex(in.p + used, in.len - used))));
+                ami_cli_trailing(in.p + used, in.len - used, "the APDU"));
   }
   int problems = 0;
   dec_side *s = &c->side[dir];

@@ -278,10 +278,7 @@ json_t *dec_data_json_all(ami_span in, int *err) {
   if (used < in.len) {
     /* Report, don't fail: one real server sends bytes after a value. */
     ami_cli_set(j, "note",
-                json_sprintf("%zu trailing byte%s after the value: %s",
-                             in.len - used, in.len - used == 1 ? "" : "s",
-                             json_string_value(
-                                 ami_cli_hex(in.p + used, in.len - used))));
+                ami_cli_trailing(in.p + used, in.len - used, "the value"));
   }
   return j;
 }
