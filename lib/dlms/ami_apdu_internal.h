@@ -116,9 +116,8 @@ bool ami__apdu_equal_schema(const ami__schema *s, const void *a, const void *b);
 int ami__apdu_rd_len(ami_rd *r, size_t *len);
 void ami__apdu_wr_len(ami_wr *w, size_t len);
 
-/* Skip exactly one A-XDR Data value (ami_apdu_skip.c), allowing `depth`
- * levels of array/structure nesting. The lead will later point callers at
- * the A-XDR module's own skip. */
+/* Skip exactly one A-XDR Data value (ami_apdu_skip.c, through the A-XDR
+ * module), allowing `depth` levels of array/structure nesting. */
 int ami__axdr_skip(ami_rd *r, int depth);
 
 /* Shared building-block schemas (ami_apdu_items.c). */

@@ -3,87 +3,35 @@
  * maps plain service tags to their glo-/ded- ciphered tags, the A-XDR length
  * codec, and the zero-copy parser ami_sec_parse (no cryptography here).
  */
+#include "ami/ami_apdu.h"
+#include "ami/ami_ber.h"
 #include "ami_sec_internal.h"
 
-/* Green Book xDLMS-APDU ASN.1 (the COSEMpdu CHOICE): every service that has
- * service-specific ciphered forms, with its [tag] numbers. Checked against
- * the Gurux `Command` enum, the jdlms cosem.asn module and the dlms-cosem
- * ASN.1 listing (glo-unconfirmedWriteRequest is [54]). DataNotification,
- * access and exception-response have no service-specific forms: they are
- * protected with general-glo/ded-ciphering only. */
-static const struct sec_tag_row {
-  uint8_t plain, glo, ded;
-} sec_tags[] = {
-    {0x01, 0x21, 0x41}, /* initiate-request [1] / [33] / [65] */
-    {0x05, 0x25, 0x45}, /* read-request [5] / [37] / [69] */
-    {0x06, 0x26, 0x46}, /* write-request [6] / [38] / [70] */
-    {0x08, 0x28, 0x48}, /* initiate-response [8] / [40] / [72] */
-    {0x0C, 0x2C, 0x4C}, /* read-response [12] / [44] / [76] */
-    {0x0D, 0x2D, 0x4D}, /* write-response [13] / [45] / [77] */
-    {0x0E, 0x2E, 0x4E}, /* confirmed-service-error [14] / [46] / [78] */
-    {0x16, 0x36, 0x56}, /* unconfirmed-write-request [22] / [54] / [86] */
-    {0x18, 0x38, 0x58}, /* information-report-request [24] / [56] / [88] */
-    {0xC0, 0xC8, 0xD0}, /* get-request [192] / [200] / [208] */
-    {0xC1, 0xC9, 0xD1}, /* set-request [193] / [201] / [209] */
-    {0xC2, 0xCA, 0xD2}, /* event-notification-request [194] / [202] / [210] */
-    {0xC3, 0xCB, 0xD3}, /* action-request [195] / [203] / [211] */
-    {0xC4, 0xCC, 0xD4}, /* get-response [196] / [204] / [212] */
-    {0xC5, 0xCD, 0xD5}, /* set-response [197] / [205] / [213] */
-    {0xC7, 0xCF, 0xD7}, /* action-response [199] / [207] / [215] */
-};
-
-#define SEC_TAG_ROWS (sizeof sec_tags / sizeof sec_tags[0])
-
+/* The plain <-> glo-/ded- tag arithmetic has one home, the APDU module's tag
+ * table (ami_apdu.h); these keep the security layer's vocabulary (the form). */
 uint8_t ami_sec_glo_tag(uint8_t plain_tag) {
-  for (size_t i = 0; i < SEC_TAG_ROWS; i++)
-    if (sec_tags[i].plain == plain_tag)
-      return sec_tags[i].glo;
-  return 0;
+  return ami_apdu_glo_tag(plain_tag);
 }
 
 uint8_t ami_sec_ded_tag(uint8_t plain_tag) {
-  for (size_t i = 0; i < SEC_TAG_ROWS; i++)
-    if (sec_tags[i].plain == plain_tag)
-      return sec_tags[i].ded;
-  return 0;
+  return ami_apdu_ded_tag(plain_tag);
 }
 
 uint8_t ami_sec_plain_tag(uint8_t ciphered_tag, ami_sec_form *form) {
-  for (size_t i = 0; i < SEC_TAG_ROWS; i++) {
-    if (sec_tags[i].glo == ciphered_tag || sec_tags[i].ded == ciphered_tag) {
-      if (form)
-        *form = sec_tags[i].glo == ciphered_tag ? AMI_SEC_FORM_GLO
-                                                : AMI_SEC_FORM_DED;
-      return sec_tags[i].plain;
-    }
-  }
-  return 0;
+  uint8_t plain = ami_apdu_plain_tag(ciphered_tag);
+  if (plain != 0 && form)
+    *form = ami_apdu_glo_tag(plain) == ciphered_tag ? AMI_SEC_FORM_GLO
+                                                    : AMI_SEC_FORM_DED;
+  return plain;
 }
 
 /* A-XDR length. Non-minimal encodings (0x81 0x05) are accepted, since the
  * length is unambiguous either way; 0x80 (BER indefinite form) and more than
  * four length bytes are not. */
 int ami__sec_len_read(ami_rd *r, size_t *len) {
-  uint8_t b;
-  int rc = ami_rd_u8(r, &b);
-  if (rc != AMI_OK)
-    return rc;
-  if (b < 0x80) {
-    *len = b;
-    return AMI_OK;
-  }
-  size_t n = b & 0x7Fu;
-  if (n == 0 || n > 4)
-    return AMI_E_BAD_LENGTH;
-  if (ami_rd_left(r) < n)
-    return AMI_E_TRUNCATED;
-  const uint8_t *bytes = ami_rd_ptr(r);
-  uint32_t v = 0;
-  for (size_t i = 0; i < n; i++)
-    v = (v << 8) | bytes[i];
-  r->pos += n;
-  *len = v;
-  return AMI_OK;
+  /* The A-XDR length is BER's definite form; 0x80 means nothing here. */
+  int rc = ami_ber_read_len(r, len);
+  return rc == AMI_E_BER_INDEFINITE ? AMI_E_BAD_LENGTH : rc;
 }
 
 size_t ami__sec_len_size(size_t len) {
