@@ -74,9 +74,9 @@ void ami_cli_set(json_t *obj, const char *key, json_t *val) {
 
 json_t *ami_cli_trailing(const uint8_t *p, size_t n, const char *what) {
   json_t *hex = ami_cli_hex(p, n);
-  json_t *j = json_sprintf("%zu trailing byte%s after %s: %s", n,
-                           n == 1 ? "" : "s", what,
-                           json_is_string(hex) ? json_string_value(hex) : "");
+  json_t *j =
+      json_sprintf("%zu trailing byte%s after %s: %s", n, n == 1 ? "" : "s",
+                   what, json_is_string(hex) ? json_string_value(hex) : "");
   json_decref(hex);
   return j;
 }

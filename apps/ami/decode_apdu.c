@@ -108,6 +108,20 @@ static void relate_value(dec_ctx *c, const ami_apdu_desc *d, json_t *v) {
   uint8_t unit;
   if (value_attr && scaler_unit_of(c, d->obis, &scaler, &unit))
     dec_annotate_scaled(v, scaler, unit);
+  /* Association LN object_list: name each object's interface class. */
+  if (d->class_id == 15 && d->id == 2) {
+    size_t i;
+    json_t *obj;
+    json_array_foreach(items, i, obj) {
+      json_t *cls = json_array_get(json_object_get(obj, "items"), 0);
+      json_t *id = json_object_get(cls, "value");
+      const char *name = json_is_integer(id)
+                             ? dec_class_name((uint16_t)json_integer_value(id))
+                             : NULL;
+      if (name)
+        ami_cli_set(cls, "meaning", json_string(name));
+    }
+  }
 }
 
 /* ---------------------------------------------------------------------- */

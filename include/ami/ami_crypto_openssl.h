@@ -9,8 +9,7 @@
  *     context, each keyed once in key_new; a message only sets the IV, so
  *     the key schedule is never recomputed (AES-NI/PCLMUL paths run at
  *     several GB/s);
- *   - random bytes come from RAND_bytes (OpenSSL's DRBG, seeded and reseeded
- *     from the operating system);
+ *   - random bytes come from the operating system's CSPRNG, getrandom(2);
  *   - OpenSSL failures map to AMI_E_CRYPTO, tag mismatch to
  *     AMI_E_AUTH_FAILED, unwrap integrity failure to AMI_E_KEY_UNWRAP; the
  *     OpenSSL error queue is cleared on every failure path so it never leaks

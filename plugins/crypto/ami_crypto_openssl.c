@@ -14,13 +14,15 @@
  */
 #include "ami/ami_crypto_openssl.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <sys/random.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 /* A key handle: three contexts keyed once with the same AES key. */
 struct ami_crypto_key {
@@ -272,20 +274,23 @@ static int ossl_key_unwrap(void *user_data, const uint8_t *kek, size_t kek_len,
   return wrap_common(0, kek, kek_len, in, len, out);
 }
 
-/* RAND_bytes draws from OpenSSL's DRBG, which is seeded and periodically
- * reseeded from the operating system (getrandom(2) on Linux). */
+/* Challenges and keys come straight from the operating system's CSPRNG,
+ * getrandom(2) (the kernel's ChaCha20 generator, blocking only until it was
+ * first seeded at boot), never from a user-space generator. Interrupted or
+ * partial reads are resumed; any other failure is AMI_E_RANDOM. */
 static int ossl_random(void *user_data, uint8_t *buf, size_t len) {
   (void)user_data;
   if (len > 0 && buf == NULL)
     return AMI_E_INVAL;
   while (len > 0) {
-    size_t n = len < OSSL_CHUNK ? len : OSSL_CHUNK;
-    if (RAND_bytes(buf, (int)n) != 1) {
-      ERR_clear_error();
+    ssize_t n = getrandom(buf, len, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
       return AMI_E_RANDOM;
     }
     buf += n;
-    len -= n;
+    len -= (size_t)n;
   }
   return AMI_OK;
 }
