@@ -67,12 +67,13 @@ extern "C" {
  * struct whose version it does not know (AMI_E_UNSUPPORTED). */
 #define AMI_CRYPTO_VERSION 1u
 
-#define AMI_CRYPTO_GCM_IV_LEN    12u /* GCM IV (nonce) length, the only one */
-#define AMI_CRYPTO_GCM_TAG_MIN   12u /* shortest tag accepted (DLMS: 12) */
-#define AMI_CRYPTO_GCM_TAG_MAX   16u
-#define AMI_CRYPTO_SHA256_LEN    32u
-#define AMI_CRYPTO_WRAP_OVERHEAD 8u /* RFC 3394: the wrapped key is 8 longer   \
-                                     */
+#define AMI_CRYPTO_GCM_IV_LEN  12u /* GCM IV (nonce) length, the only one */
+#define AMI_CRYPTO_GCM_TAG_MIN 12u /* shortest tag accepted (DLMS: 12) */
+#define AMI_CRYPTO_GCM_TAG_MAX 16u
+#define AMI_CRYPTO_SHA256_LEN  32u
+#define AMI_CRYPTO_WRAP_OVERHEAD                                               \
+  8u /* RFC 3394: the wrapped key is 8 longer                                  \
+      */
 
 /* Key algorithms a handle can be made for. The key length must match. */
 typedef enum ami_crypto_alg {

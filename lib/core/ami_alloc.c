@@ -23,7 +23,9 @@ static void libc_free(void *ptr, void *ud) {
 static const ami_allocator libc_allocator = {libc_malloc, libc_realloc,
                                              libc_free, NULL};
 
-const ami_allocator *ami_allocator_default(void) { return &libc_allocator; }
+const ami_allocator *ami_allocator_default(void) {
+  return &libc_allocator;
+}
 
 void *ami_malloc(const ami_allocator *a, size_t size) {
   if (a == NULL)

@@ -33,7 +33,9 @@ int ami_dynbuf_append(ami_dynbuf *b, const void *src, size_t n) {
   return AMI_OK;
 }
 
-void ami_dynbuf_reset(ami_dynbuf *b) { b->len = 0; }
+void ami_dynbuf_reset(ami_dynbuf *b) {
+  b->len = 0;
+}
 
 void ami_dynbuf_free(ami_dynbuf *b) {
   ami_free(b->alloc, b->p);

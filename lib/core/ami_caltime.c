@@ -14,10 +14,10 @@ static int64_t floor_div(int64_t a, int64_t b) {
 int64_t ami_days_from_civil(int32_t y32, unsigned m, unsigned d) {
   int64_t y = (int64_t)y32 - (m <= 2);
   int64_t era = floor_div(y, 400);
-  int64_t yoe = y - era * 400;                                   /* [0, 399] */
-  int64_t mp = (m + 9) % 12;                                     /* March=0 */
-  int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;             /* [0, 365] */
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
+  int64_t yoe = y - era * 400;                         /* [0, 399] */
+  int64_t mp = (m + 9) % 12;                           /* March=0 */
+  int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;   /* [0, 365] */
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* [0, 146096] */
   return era * 146097 + doe - 719468;
 }
 

@@ -150,7 +150,9 @@ static const uint16_t T[4][256] = {
 };
 /* clang-format on */
 
-const uint16_t *ami__crc16_x25_table(void) { return T[0]; }
+const uint16_t *ami__crc16_x25_table(void) {
+  return T[0];
+}
 
 uint16_t ami_crc16_x25_update(uint16_t crc, const uint8_t *p, size_t n) {
   while (n >= 4) {

@@ -34,9 +34,10 @@ void ami_test_assert_bytes(const uint8_t *p, size_t n, const char *hex) {
     ami_hex_encode(p, n, 0, got, sizeof got);
     ami_hex_encode(exp, en, 0, want, sizeof want);
     free(exp);
-    fail_msg("bytes differ at offset %zu (got %zu bytes, want %zu)\n got:  %s\n "
-             "want: %s",
-             i, n, en, got, want);
+    fail_msg(
+        "bytes differ at offset %zu (got %zu bytes, want %zu)\n got:  %s\n "
+        "want: %s",
+        i, n, en, got, want);
   }
   free(exp);
 }
@@ -81,7 +82,9 @@ char *ami_test_read_file(const char *path, size_t *len) {
   return buf;
 }
 
-static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+static size_t page_size(void) {
+  return (size_t)sysconf(_SC_PAGESIZE);
+}
 
 uint8_t *ami_test_guarded_copy(const uint8_t *p, size_t n) {
   size_t ps = page_size();

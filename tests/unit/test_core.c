@@ -76,14 +76,17 @@ static void test_hex(void **state) {
   assert_int_equal(ami_hex_decode("7E A", 4, out, sizeof out, &pos),
                    AMI_E_SYNTAX);
   assert_int_equal(pos, 3);
-  assert_int_equal(ami_hex_decode("7G", 2, out, sizeof out, &pos), AMI_E_SYNTAX);
+  assert_int_equal(ami_hex_decode("7G", 2, out, sizeof out, &pos),
+                   AMI_E_SYNTAX);
   assert_int_equal(pos, 1);
-  assert_int_equal(ami_hex_decode("010203", 6, out, 2, NULL), AMI_E_BUFFER_FULL);
+  assert_int_equal(ami_hex_decode("010203", 6, out, 2, NULL),
+                   AMI_E_BUFFER_FULL);
   char txt[16];
   assert_int_equal(ami_hex_encode(out, 2, ' ', txt, sizeof txt), 5);
   assert_string_equal(txt, "01 02");
   /* Truncated output is still NUL-terminated. */
-  assert_int_equal(ami_hex_encode((const uint8_t *)"\xAB\xCD", 2, 0, txt, 3), 4);
+  assert_int_equal(ami_hex_encode((const uint8_t *)"\xAB\xCD", 2, 0, txt, 3),
+                   4);
   assert_string_equal(txt, "AB");
 }
 
