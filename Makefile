@@ -3,7 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 # Everything else here is a convenience over CMake presets (CMakePresets.json).
 
-.PHONY: all run test deps build build-dev test-asan fuzz bench format clean
+.PHONY: all run test deps build build-dev test-asan fuzz bench format lint clean
 
 all: build
 
@@ -36,6 +36,10 @@ fuzz: deps
 
 bench: build
 	@./build/release/bench/ami_bench
+
+# Formatting, static analysis (cppcheck findings are bugs) and layering.
+lint: deps
+	@./scripts/lint.sh
 
 format:
 	@find include lib plugins apps tests bench -name '*.[ch]' | xargs clang-format -i

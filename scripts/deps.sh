@@ -12,6 +12,7 @@ PKGS=(
   libcmocka-dev                     # unit tests
   libjansson-dev                    # JSON output of `ami decode`
   libmbedtls-dev libgcrypt20-dev    # bench peers: other AES-GCM implementations
+  clang-format cppcheck             # lint step of CI
 )
 
 missing=()

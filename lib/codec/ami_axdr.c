@@ -343,7 +343,8 @@ int ami_axdr_peek_tag(const ami_axdr_dec *d, uint8_t *tag) {
 static int read_compact(ami_axdr_dec *d, size_t *pos, ami_axdr_value *v) {
   if (d->depth >= d->max_depth)
     return AMI_E_DEPTH;
-  size_t td = *pos, off = *pos;
+  size_t td = *pos;
+  size_t off = td; /* advances past the description; td stays */
   /* The compact array is one level; its description may nest the rest. */
   int rc =
       td_check(d->p, d->len, &off, (unsigned)(d->max_depth - d->depth - 1));

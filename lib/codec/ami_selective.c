@@ -64,7 +64,7 @@ static int take_value(ami_axdr_dec *d, ami_span *out) {
 int ami_selective_range_decode(ami_span in, ami_selective_range *r,
                                size_t *consumed) {
   ami_axdr_dec d;
-  uint32_t n;
+  uint32_t n = 0;
   ami_axdr_dec_init(&d, in.p, in.len);
   int rc = expect_struct(&d, 4);
   if (rc == AMI_OK)
