@@ -613,6 +613,43 @@ int ami_axdr_get_time(ami_axdr_dec *d, ami_cosem_time *time) {
 
 /* Skip one complete value: take its first item, then keep taking items until
  * the container it opened (if any) has closed. */
+/* Step over one tagged item that needs no more than its tag and a one-byte
+ * length to be known whole: a fixed-size scalar, a string shorter than 0x80
+ * bytes, or the header of a container of fewer than 0x80 elements. Applies
+ * exactly the checks ami_axdr_next would (known tag, enough input) and the same
+ * bookkeeping (ami__axdr_complete); anything else
+ * -- containers, long lengths, compact-array elements, truncation -- is left
+ * to the general path, so errors are reported by one piece of code only. */
+static bool skip_simple(ami_axdr_dec *d) {
+  if (!ami__axdr_fast(d) || d->len - d->pos < 2)
+    return false;
+  const uint8_t *b = d->p + d->pos;
+  size_t n;
+  int fs = ami_axdr_fixed_size(b[0]);
+  if (fs > 0)
+    n = 1 + (size_t)fs;
+  else if ((b[0] == AMI_AXDR_ARRAY || b[0] == AMI_AXDR_STRUCTURE) &&
+           b[1] < 0x80) {
+    /* The typed getters' container path: count plausibility and depth are
+     * checked by ami__axdr_open, whose failure is sticky and so surfaces
+     * at the next ami_axdr_next. */
+    d->pos += 2;
+    ami__axdr_open(d, b[1], 0, 0);
+    return true;
+  } else if ((b[0] == AMI_AXDR_OCTET_STRING ||
+              b[0] == AMI_AXDR_VISIBLE_STRING ||
+              b[0] == AMI_AXDR_UTF8_STRING) &&
+             b[1] < 0x80)
+    n = 2 + (size_t)b[1];
+  else
+    return false;
+  if (n > d->len - d->pos)
+    return false;
+  d->pos += n;
+  ami__axdr_complete(d);
+  return true;
+}
+
 int ami_axdr_skip(ami_axdr_dec *d) {
   ami_axdr_value v;
   unsigned base = d->depth;
@@ -620,7 +657,10 @@ int ami_axdr_skip(ami_axdr_dec *d) {
   if (rc == AMI_AXDR_END)
     return AMI_E_STATE;
   while (rc == AMI_OK && d->depth > base && !d->done)
-    rc = ami_axdr_next(d, &v);
+    if (!skip_simple(d))
+      rc = ami_axdr_next(d, &v);
+  if (rc == AMI_OK && d->err != AMI_OK)
+    rc = d->err; /* a failed container open in skip_simple */
   return rc == AMI_AXDR_END ? AMI_OK : rc;
 }
 
