@@ -10,7 +10,8 @@ layer_of_header() {
   case "$1" in
     ami_err.h|ami_alloc.h|ami_buf.h|ami_hex.h|ami_crc.h|ami_caltime.h) echo core ;;
     ami_crypto.h) echo iface ;;
-    ami_acse.h|ami_apdu.h|ami_sec.h) echo dlms ;;
+    ami_acse.h|ami_apdu.h|ami_sec.h|ami_link.h|ami_server_app.h|ami_server.h|ami_client.h|ami_hdlc_link.h|ami_wrapper_link.h) echo dlms ;;
+    ami_cosem*.h) case "$1" in ami_cosem_time.h) echo codec ;; *) echo cosem ;; esac ;;
     ami_crypto_openssl.h) echo plugin ;;
     *) echo codec ;;
   esac
@@ -32,13 +33,15 @@ check_dir() { # dir allowed-layers...
 check_dir lib/core core
 check_dir lib/codec core codec
 check_dir lib/dlms core codec dlms iface
+check_dir lib/cosem core codec dlms cosem
 
 # Public headers follow the same rule as their layer.
 for h in include/ami/*.h; do
   hl=$(layer_of_header "$(basename "$h")")
   case $hl in
     core) allowed="core" ;; codec) allowed="core codec" ;;
-    dlms|iface) allowed="core codec dlms iface" ;; *) allowed="core codec dlms iface plugin" ;;
+    dlms|iface) allowed="core codec dlms iface" ;; cosem) allowed="core codec dlms iface cosem" ;;
+    *) allowed="core codec dlms iface cosem plugin" ;;
   esac
   while IFS= read -r inc; do
     l=$(layer_of_header "$inc")
