@@ -482,6 +482,8 @@ static int server_snrm(ami_hdlc_link *h, const ami_hdlc_frame *f,
   reset_session(h);
   h->state = HL_CONNECTED;
   h->have_turn = false;
+  if (h->cfg.inactivity_timeout_ms)
+    h->deadline = h->now + h->cfg.inactivity_timeout_ms;
   uint8_t buf[32];
   ami_wr w;
   ami_wr_init(&w, buf, sizeof buf);
