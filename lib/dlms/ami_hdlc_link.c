@@ -362,6 +362,8 @@ static int on_iframe(ami_hdlc_link *h, const ami_hdlc_frame *f,
   }
   h->vr = ami_hdlc_seq_next(h->vr);
   h->rx_more = f->segmented;
+  /* In sequence again (the error was a duplicate): nothing to re-ask. */
+  h->seq_error = false;
   int rc = take_info(h, f, ev);
   /* A server holding the poll after a whole request waits for the
    * application's answer (send_apdu), unless it must retransmit first. */

@@ -254,6 +254,15 @@ static bool run_with_fault(ami_test_link_fault kind, int side, unsigned long k,
   }
   for (int round = 0; round < 2; round++) {
     fx_exchange(f, req, 300);
+    if (f->p.count[0][AMI_LINK_EV_APDU] != (unsigned long)round + 1)
+      print_message("fault %d side %d k %lu window %u round %d: c %lu s %lu "
+                    "cerr %lu serr %lu cdisc %lu\n",
+                    (int)kind, side, k, window, round,
+                    f->p.count[0][AMI_LINK_EV_APDU],
+                    f->p.count[1][AMI_LINK_EV_APDU],
+                    f->p.count[0][AMI_LINK_EV_ERROR],
+                    f->p.count[1][AMI_LINK_EV_ERROR],
+                    f->p.count[0][AMI_LINK_EV_DISCONNECTED]);
     assert_int_equal(f->p.count[0][AMI_LINK_EV_APDU], round + 1);
     assert_int_equal(f->p.count[1][AMI_LINK_EV_APDU], round + 1);
     assert_apdu(f, AMI_TEST_SERVER, req, 300);
