@@ -53,7 +53,8 @@ extern "C" {
 
 #define AMI_HDLC_LINK_MAX_WINDOW 7 /* modulo-8 sequence numbers */
 /* Room for one window of the largest frames plus a control frame. */
-#define AMI_HDLC_LINK_OUT_MAX ((AMI_HDLC_LINK_MAX_WINDOW + 1) * (AMI_HDLC_MAX_LEN + 2))
+#define AMI_HDLC_LINK_OUT_MAX                                                  \
+  ((AMI_HDLC_LINK_MAX_WINDOW + 1) * (AMI_HDLC_MAX_LEN + 2))
 
 typedef struct ami_hdlc_link_config {
   ami_link_role role;
@@ -77,7 +78,7 @@ typedef struct ami_hdlc_link_config {
   uint32_t response_timeout_ms;   /* client; 0 = 3000 */
   unsigned max_retries;           /* client; 0 = 3 */
   uint32_t inactivity_timeout_ms; /* server; 0 = none */
-  size_t max_apdu;       /* reassembly cap, and the largest APDU sent; 0 = 65535 */
+  size_t max_apdu; /* reassembly cap, and the largest APDU sent; 0 = 65535 */
   size_t send_queue_max; /* bytes of queued APDUs; 0 = 2 * (max_apdu + 8) */
   const ami_allocator *alloc; /* NULL = default; must outlive the link */
 } ami_hdlc_link_config;
@@ -97,11 +98,11 @@ typedef struct ami_hdlc_link {
   ami_hdlc_link_config cfg;
   ami_hdlc_addr client; /* the client address in use */
   int state;
-  uint8_t vs, vr;          /* send and receive state variables, modulo 8 */
-  bool have_turn;          /* we may send (client: primary between polls;
-                              server: a P=1 frame not yet answered) */
-  bool rx_more;            /* the peer's last I frame had S=1 */
-  bool seq_error;          /* answer the next turn with our N(R) */
+  uint8_t vs, vr; /* send and receive state variables, modulo 8 */
+  bool have_turn; /* we may send (client: primary between polls;
+                     server: a P=1 frame not yet answered) */
+  bool rx_more;   /* the peer's last I frame had S=1 */
+  bool seq_error; /* answer the next turn with our N(R) */
   uint32_t tx_max_info, rx_max_info, tx_window, rx_window; /* agreed */
   unsigned retries;
   uint64_t deadline; /* AMI_LINK_NO_EXPIRY when no timer runs */
@@ -115,7 +116,7 @@ typedef struct ami_hdlc_link {
   unsigned nsent;
   ami_hdlc_reasm reasm;
   ami_hdlc_deframer df;
-  uint64_t now; /* the time of the call being served */
+  uint64_t now;            /* the time of the call being served */
   size_t out_len, out_pos; /* frames encoded, not yet pulled */
   size_t out_end;          /* end of the frame being pulled */
   uint8_t out[AMI_HDLC_LINK_OUT_MAX];

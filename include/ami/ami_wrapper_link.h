@@ -32,8 +32,8 @@ typedef struct ami_wrapper_link_config {
    * client wPort accepted, or 0 to accept any (the wPort of the last PDU
    * received is where answers go, and is reported in every event). */
   uint16_t peer_wport;
-  size_t max_apdu;       /* both directions; 0 = 65535 */
-  size_t send_queue_max; /* bytes of queued PDUs; 0 = 2 * (max_apdu + 8) */
+  size_t max_apdu;            /* both directions; 0 = 65535 */
+  size_t send_queue_max;      /* bytes of queued PDUs; 0 = 2 * (max_apdu + 8) */
   const ami_allocator *alloc; /* NULL = default; must outlive the link */
 } ami_wrapper_link_config;
 
@@ -42,11 +42,11 @@ typedef struct ami_wrapper_link {
   ami_link base; /* first: &l->base is the ami_link */
   ami_wrapper_link_config cfg;
   ami_wrapper_deframer df;
-  ami_dynbuf txq; /* owned: encoded PDUs not yet pulled */
-  size_t tx_pos;  /* txq[0..tx_pos) was pulled already */
-  size_t tx_end;  /* end of the PDU being pulled */
-  uint16_t peer;  /* the peer wPort answers go to (0: none known yet) */
-  uint8_t state;  /* private */
+  ami_dynbuf txq;  /* owned: encoded PDUs not yet pulled */
+  size_t tx_pos;   /* txq[0..tx_pos) was pulled already */
+  size_t tx_end;   /* end of the PDU being pulled */
+  uint16_t peer;   /* the peer wPort answers go to (0: none known yet) */
+  uint8_t state;   /* private */
   uint8_t pending; /* private: events waiting to be reported */
   int error;       /* private: the error behind a pending disconnect */
   /* Statistics: PDUs addressed to someone else, dropped. */

@@ -12,7 +12,8 @@
  *     ^    ^  ^                        |  DM, retries out       |  |
  *     |    |  +------------------------+                        |  |
  *     |    +-------- DM, FRMR, retries out, inactivity ---------+  |
- *     |                                                            | disconnect():
+ *     |                                                            |
+ * disconnect():
  *     +---------------- UA/DM, retries out ------ DISCONNECTING <--+ DISC(P)
  *
  * The right to send ("turn") alternates: the client has it until it sends a
@@ -107,8 +108,8 @@ static ami_span cur_msg(const ami_hdlc_link *h) {
   if (h->txq.len < REC_HDR)
     return ami_span_make(NULL, 0);
   const uint8_t *q = h->txq.p;
-  size_t n = ((size_t)q[0] << 24) | ((size_t)q[1] << 16) |
-             ((size_t)q[2] << 8) | q[3];
+  size_t n =
+      ((size_t)q[0] << 24) | ((size_t)q[1] << 16) | ((size_t)q[2] << 8) | q[3];
   return ami_span_make(q + REC_HDR, n);
 }
 
@@ -153,7 +154,8 @@ static bool send_window(ami_hdlc_link *h) {
   sg.pos = h->tx_pos;
   ami_span info;
   bool more;
-  while (h->nsent < h->tx_window && ami_hdlc_segmenter_next(&sg, &info, &more)) {
+  while (h->nsent < h->tx_window &&
+         ami_hdlc_segmenter_next(&sg, &info, &more)) {
     bool last = !more || h->nsent + 1 == h->tx_window;
     ami_hdlc_link_sent *s = &h->sent[h->nsent++];
     s->off = (uint32_t)(info.p - msg.p);
@@ -182,7 +184,8 @@ static void go_back(ami_hdlc_link *h) {
 
 /* Applies a received N(R): frames before it are acknowledged (IEC 62056-46,
  * ISO/IEC 13239 §5.6.2). A message whose frames are all acknowledged leaves
- * the queue. AMI_E_HDLC_SEQUENCE when N(R) is outside [oldest unacked, V(S)]. */
+ * the queue. AMI_E_HDLC_SEQUENCE when N(R) is outside [oldest unacked, V(S)].
+ */
 static int ack(ami_hdlc_link *h, uint8_t nr) {
   uint8_t base = h->nsent ? h->sent[0].ns : h->vs;
   unsigned k = (unsigned)((nr - base) & 7);
@@ -308,10 +311,9 @@ static int take_info(ami_hdlc_link *h, const ami_hdlc_frame *f,
   if (rc == AMI_E_AGAIN)
     return AMI_E_AGAIN;
   if (rc == AMI_OK)
-    rc = ami_hdlc_llc_strip(whole,
-                            is_client(h) ? AMI_HDLC_LLC_RESPONSE
-                                         : AMI_HDLC_LLC_COMMAND,
-                            &apdu);
+    rc = ami_hdlc_llc_strip(
+        whole, is_client(h) ? AMI_HDLC_LLC_RESPONSE : AMI_HDLC_LLC_COMMAND,
+        &apdu);
   if (rc != AMI_OK) {
     set_event(h, ev, AMI_LINK_EV_ERROR, rc);
     return AMI_OK;
@@ -394,12 +396,11 @@ static int client_unnumbered(ami_hdlc_link *h, const ami_hdlc_frame *f,
     return go_down(h, ev, rc);
   ami_hdlc_params_mirror(&ua, &m);
   const ami_hdlc_params *own = &h->cfg.limits;
-  h->tx_max_info = clamp_info(m.max_info_tx < own->max_info_tx
-                                  ? m.max_info_tx
-                                  : own->max_info_tx);
+  h->tx_max_info = clamp_info(
+      m.max_info_tx < own->max_info_tx ? m.max_info_tx : own->max_info_tx);
   h->rx_max_info = clamp_info(m.max_info_rx);
-  h->tx_window = clamp_window(m.window_tx < own->window_tx ? m.window_tx
-                                                           : own->window_tx);
+  h->tx_window =
+      clamp_window(m.window_tx < own->window_tx ? m.window_tx : own->window_tx);
   h->rx_window = clamp_window(m.window_rx);
   if (h->tx_max_info == 0 || h->rx_max_info == 0 || h->tx_window == 0 ||
       h->rx_window == 0)
@@ -587,8 +588,8 @@ static int hl_recv(ami_link *l, const uint8_t *p, size_t n, size_t *consumed,
   for (;;) {
     size_t used = 0;
     ami_hdlc_frame f;
-    int rc = ami_hdlc_deframer_feed(&h->df, p ? p + off : NULL, n - off, &used,
-                                    &f);
+    int rc =
+        ami_hdlc_deframer_feed(&h->df, p ? p + off : NULL, n - off, &used, &f);
     off += used;
     *consumed = off;
     if (rc == AMI_E_AGAIN)
@@ -750,9 +751,8 @@ static void hl_free(ami_link *l) {
 }
 
 static const ami_link_vtbl hdlc_link_vtbl = {
-    hl_recv,   hl_send_apdu,     hl_pull,    hl_want_write,
-    hl_expiry, hl_handle_expiry, hl_connect, hl_disconnect,
-    hl_is_connected, hl_free};
+    hl_recv,          hl_send_apdu, hl_pull,       hl_want_write,   hl_expiry,
+    hl_handle_expiry, hl_connect,   hl_disconnect, hl_is_connected, hl_free};
 
 /* Fills zero limits with the defaults and caps the rest. */
 static void fix_limits(ami_hdlc_params *p) {

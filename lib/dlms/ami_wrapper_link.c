@@ -231,9 +231,8 @@ static void wl_free(ami_link *l) {
 }
 
 static const ami_link_vtbl wrapper_link_vtbl = {
-    wl_recv,   wl_send_apdu,    wl_pull,       wl_want_write,
-    wl_expiry, wl_handle_expiry, wl_connect,   wl_disconnect,
-    wl_is_connected, wl_free};
+    wl_recv,          wl_send_apdu, wl_pull,       wl_want_write,   wl_expiry,
+    wl_handle_expiry, wl_connect,   wl_disconnect, wl_is_connected, wl_free};
 
 ami_link *ami_wrapper_link_init(ami_wrapper_link *l,
                                 const ami_wrapper_link_config *cfg) {

@@ -168,8 +168,8 @@ static void pull(run *r, size_t cap) {
   while (off < n) {
     ami_hdlc_frame f;
     size_t used;
-    int rc = ami_hdlc_frame_decode(ami_span_make(buf + off, n - off), &f,
-                                   &used);
+    int rc =
+        ami_hdlc_frame_decode(ami_span_make(buf + off, n - off), &f, &used);
     if (rc == AMI_E_TRUNCATED)
       break; /* the rest comes with the next pull */
     CHECK(rc == AMI_OK);

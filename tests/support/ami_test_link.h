@@ -11,7 +11,8 @@
  * which may itself call send_apdu (a server answering).
  *
  * Also: a reader of the recorded sessions (shared/vectors/dlms/
- * gurux-sessions/, the .txt files) that keeps each TX/RX line as raw frame bytes.
+ * gurux-sessions/, the .txt files) that keeps each TX/RX line as raw frame
+ * bytes.
  */
 #ifndef AMI_TEST_LINK_H
 #define AMI_TEST_LINK_H
@@ -43,8 +44,8 @@ typedef void (*ami_test_link_event_fn)(void *user, int side,
 typedef struct ami_test_link_pair {
   ami_link *link[2]; /* borrowed: [AMI_TEST_CLIENT], [AMI_TEST_SERVER] */
   ami_test_link_framing framing;
-  uint64_t now_ms;   /* the fake clock */
-  size_t chunk;      /* bytes per recv call; 0 = a whole frame */
+  uint64_t now_ms; /* the fake clock */
+  size_t chunk;    /* bytes per recv call; 0 = a whole frame */
   struct {
     ami_test_link_fault kind;
     unsigned long at; /* index (from 0) of the frame sent by that side */
@@ -52,8 +53,8 @@ typedef struct ami_test_link_pair {
   unsigned long frames[2]; /* frames sent by each side so far */
   /* Recorded events, per side. */
   unsigned long count[2][AMI_LINK_EV_ERROR + 1];
-  int last_error[2];      /* `error` of the last ERROR/DISCONNECTED event */
-  uint8_t *apdu[2];       /* owned: copy of the last APDU received */
+  int last_error[2]; /* `error` of the last ERROR/DISCONNECTED event */
+  uint8_t *apdu[2];  /* owned: copy of the last APDU received */
   size_t apdu_len[2];
   ami_test_link_event_fn on_event; /* optional */
   void *user;

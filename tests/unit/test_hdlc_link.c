@@ -26,7 +26,7 @@
  * (max info 128 both ways, windows 1: 0x80 in one byte, windows in four). */
 #define SNRM_HEX "7E A0 07 03 21 93 0F 01 7E"
 #define UA_HEX                                                                 \
-  "7E A0 1E 21 03 73 C3 7A 81 80 12 05 01 80 06 01 80 07 04 00 00 00 01 08 "  \
+  "7E A0 1E 21 03 73 C3 7A 81 80 12 05 01 80 06 01 80 07 04 00 00 00 01 08 "   \
   "04 00 00 00 01 53 3B 7E"
 
 /* ---------------------------------------------------------------------- */
@@ -111,9 +111,8 @@ static void fx_exchange(fx *f, const uint8_t *req, size_t req_len) {
   assert_ami_ok(
       ami_link_send_apdu(f->cl, ami_span_make(req, req_len), f->p.now_ms));
   ami_test_link_pair_flush(&f->p);
-  for (int guard = 0;
-       f->p.count[0][AMI_LINK_EV_APDU] == before &&
-       ami_test_link_pair_advance(&f->p);
+  for (int guard = 0; f->p.count[0][AMI_LINK_EV_APDU] == before &&
+                      ami_test_link_pair_advance(&f->p);
        guard++)
     assert_true(guard < 1000);
 }
@@ -194,8 +193,8 @@ static void test_negotiation(void **state) {
 
 static void test_sizes(void **state) {
   (void)state;
-  static const size_t sizes[] = {0,   1,    2,    124,  125,  126,   127,
-                                 128, 129,  255,  256,  1000, 2029,  2030,
+  static const size_t sizes[] = {0,    1,    2,    124,   125,  126,  127,
+                                 128,  129,  255,  256,   1000, 2029, 2030,
                                  2031, 4096, 9000, 30000, 65535};
   static const uint32_t infos[] = {128, 2030};
   static const uint32_t windows[] = {1, 7};
@@ -255,14 +254,13 @@ static bool run_with_fault(ami_test_link_fault kind, int side, unsigned long k,
   for (int round = 0; round < 2; round++) {
     fx_exchange(f, req, 300);
     if (f->p.count[0][AMI_LINK_EV_APDU] != (unsigned long)round + 1)
-      print_message("fault %d side %d k %lu window %u round %d: c %lu s %lu "
-                    "cerr %lu serr %lu cdisc %lu\n",
-                    (int)kind, side, k, window, round,
-                    f->p.count[0][AMI_LINK_EV_APDU],
-                    f->p.count[1][AMI_LINK_EV_APDU],
-                    f->p.count[0][AMI_LINK_EV_ERROR],
-                    f->p.count[1][AMI_LINK_EV_ERROR],
-                    f->p.count[0][AMI_LINK_EV_DISCONNECTED]);
+      print_message(
+          "fault %d side %d k %lu window %u round %d: c %lu s %lu "
+          "cerr %lu serr %lu cdisc %lu\n",
+          (int)kind, side, k, window, round, f->p.count[0][AMI_LINK_EV_APDU],
+          f->p.count[1][AMI_LINK_EV_APDU], f->p.count[0][AMI_LINK_EV_ERROR],
+          f->p.count[1][AMI_LINK_EV_ERROR],
+          f->p.count[0][AMI_LINK_EV_DISCONNECTED]);
     assert_int_equal(f->p.count[0][AMI_LINK_EV_APDU], round + 1);
     assert_int_equal(f->p.count[1][AMI_LINK_EV_APDU], round + 1);
     assert_apdu(f, AMI_TEST_SERVER, req, 300);
@@ -363,8 +361,7 @@ static void test_session_timeout(void **state) {
     assert_int_equal(junk[5] & 0x10, 0x10); /* P */
   }
   assert_false(ami_link_is_connected(f->cl));
-  assert_ami(AMI_E_STATE,
-             ami_link_send_apdu(f->cl, ami_span_make(req, 10), 0));
+  assert_ami(AMI_E_STATE, ami_link_send_apdu(f->cl, ami_span_make(req, 10), 0));
   fx_free(f);
 }
 
@@ -389,8 +386,7 @@ static void test_disconnect(void **state) {
   ami_link_event ev;
   static const uint8_t rr[] = {0x7E, 0xA0, 0x07, 0x03, 0x21,
                                0x31, 0x17, 0x87, 0x7E}; /* RR(1), P */
-  assert_ami(AMI_E_AGAIN,
-             ami_link_recv(f->sl, rr, sizeof rr, &used, 0, &ev));
+  assert_ami(AMI_E_AGAIN, ami_link_recv(f->sl, rr, sizeof rr, &used, 0, &ev));
   size_t n = ami_link_pull(f->sl, buf, sizeof buf, 0);
   assert_int_equal(n, 9);
   assert_int_equal(buf[5], 0x1F); /* DM, F */
@@ -508,10 +504,9 @@ static void test_other_addresses(void **state) {
   assert_int_equal(ev.apdu.len, 2);
   assert_int_equal(ev.apdu.p[0], 0xC0);
   /* The client ignores a frame from server 2. */
-  n = make_frame(buf, sizeof buf, ami_hdlc_addr_client(0x10),
-                 ami_hdlc_addr_client(2),
-                 ami_hdlc_control_make(AMI_HDLC_RR, 0, 0, true), false, NULL,
-                 0);
+  n = make_frame(
+      buf, sizeof buf, ami_hdlc_addr_client(0x10), ami_hdlc_addr_client(2),
+      ami_hdlc_control_make(AMI_HDLC_RR, 0, 0, true), false, NULL, 0);
   assert_ami(AMI_E_AGAIN, ami_link_recv(f->cl, buf, n, &used, 0, &ev));
   assert_int_equal(f->c.ignored, 1);
   fx_free(f);
@@ -537,10 +532,9 @@ static void test_any_client(void **state) {
   uint8_t buf[64];
   size_t used;
   ami_link_event ev;
-  size_t n = make_frame(buf, sizeof buf, sc.server_address,
-                        ami_hdlc_addr_client(0x10),
-                        ami_hdlc_control_make(AMI_HDLC_RR, 0, 1, true), false,
-                        NULL, 0);
+  size_t n = make_frame(
+      buf, sizeof buf, sc.server_address, ami_hdlc_addr_client(0x10),
+      ami_hdlc_control_make(AMI_HDLC_RR, 0, 1, true), false, NULL, 0);
   assert_ami(AMI_E_AGAIN, ami_link_recv(f->sl, buf, n, &used, 0, &ev));
   assert_int_equal(f->s.ignored, 1);
   fx_free(f);
@@ -555,10 +549,9 @@ static void test_bad_frames(void **state) {
   static const uint8_t llc_apdu[] = {0xE6, 0xE6, 0x00, 0xC0, 0x01};
   size_t used;
   ami_link_event ev;
-  size_t n = make_frame(buf, sizeof buf, ami_hdlc_addr_client(1),
-                        ami_hdlc_addr_client(0x10),
-                        ami_hdlc_control_make(AMI_HDLC_I, 0, 0, true), false,
-                        llc_apdu, 5);
+  size_t n = make_frame(
+      buf, sizeof buf, ami_hdlc_addr_client(1), ami_hdlc_addr_client(0x10),
+      ami_hdlc_control_make(AMI_HDLC_I, 0, 0, true), false, llc_apdu, 5);
   buf[n - 3] ^= 1; /* FCS */
   assert_ami_ok(ami_link_recv(f->sl, buf, n, &used, 0, &ev));
   assert_int_equal(ev.kind, AMI_LINK_EV_ERROR);
@@ -569,10 +562,9 @@ static void test_bad_frames(void **state) {
   assert_true(ami_link_is_connected(f->sl));
   /* Wrong LLC: an error, acknowledged all the same. */
   static const uint8_t bad_llc[] = {0xE6, 0xE7, 0x00, 0xC0, 0x01};
-  n = make_frame(buf, sizeof buf, ami_hdlc_addr_client(1),
-                 ami_hdlc_addr_client(0x10),
-                 ami_hdlc_control_make(AMI_HDLC_I, 0, 0, true), false, bad_llc,
-                 5);
+  n = make_frame(
+      buf, sizeof buf, ami_hdlc_addr_client(1), ami_hdlc_addr_client(0x10),
+      ami_hdlc_control_make(AMI_HDLC_I, 0, 0, true), false, bad_llc, 5);
   assert_ami_ok(ami_link_recv(f->sl, buf, n, &used, 0, &ev));
   assert_int_equal(ev.kind, AMI_LINK_EV_ERROR);
   assert_ami(AMI_E_HDLC_LLC, ev.error);
@@ -592,27 +584,25 @@ static void test_sequence(void **state) {
   static const uint8_t llc_apdu[] = {0xE6, 0xE6, 0x00, 0xC0, 0x01};
   size_t used;
   ami_link_event ev;
-  size_t n = make_frame(buf, sizeof buf, ami_hdlc_addr_client(1),
-                        ami_hdlc_addr_client(0x10),
-                        ami_hdlc_control_make(AMI_HDLC_I, 2, 0, true), false,
-                        llc_apdu, 5);
+  size_t n = make_frame(
+      buf, sizeof buf, ami_hdlc_addr_client(1), ami_hdlc_addr_client(0x10),
+      ami_hdlc_control_make(AMI_HDLC_I, 2, 0, true), false, llc_apdu, 5);
   assert_ami_ok(ami_link_recv(f->sl, buf, n, &used, 0, &ev));
   assert_int_equal(ev.kind, AMI_LINK_EV_ERROR);
   assert_ami(AMI_E_HDLC_SEQUENCE, ev.error);
   n = ami_link_pull(f->sl, buf, sizeof buf, 0);
   assert_int_equal(n, 9);
   assert_int_equal(buf[5], 0x11); /* RR, N(R)=0, F */
-  n = make_frame(buf, sizeof buf, ami_hdlc_addr_client(1),
-                 ami_hdlc_addr_client(0x10),
-                 ami_hdlc_control_make(AMI_HDLC_RR, 0, 3, true), false, NULL,
-                 0);
+  n = make_frame(
+      buf, sizeof buf, ami_hdlc_addr_client(1), ami_hdlc_addr_client(0x10),
+      ami_hdlc_control_make(AMI_HDLC_RR, 0, 3, true), false, NULL, 0);
   assert_ami_ok(ami_link_recv(f->sl, buf, n, &used, 0, &ev));
   assert_int_equal(ev.kind, AMI_LINK_EV_ERROR);
   assert_ami(AMI_E_HDLC_SEQUENCE, ev.error);
   n = ami_link_pull(f->sl, buf, sizeof buf, 0);
   assert_int_equal(buf[5], 0x97); /* FRMR, F */
   assert_int_equal(n, 9 + 2 + 3);
-  assert_int_equal(buf[8], 0x71); /* the rejected control: RR(3), P */
+  assert_int_equal(buf[8], 0x71);  /* the rejected control: RR(3), P */
   assert_int_equal(buf[10], 0x08); /* Z: invalid N(R) */
   /* A client receiving FRMR gives up the connection. */
   assert_ami_ok(ami_link_recv(f->cl, buf, n, &used, 0, &ev));
@@ -629,7 +619,8 @@ static void test_ui(void **state) {
   uint8_t buf[128];
   size_t used;
   ami_link_event ev;
-  static const uint8_t push[] = {0xE6, 0xE7, 0x00, 0x0F, 0x00, 0x00, 0x00, 0x01};
+  static const uint8_t push[] = {0xE6, 0xE7, 0x00, 0x0F,
+                                 0x00, 0x00, 0x00, 0x01};
   size_t n = make_frame(buf, sizeof buf, ami_hdlc_addr_client(0x10),
                         ami_hdlc_addr_client(1),
                         ami_hdlc_control_make(AMI_HDLC_UI, 0, 0, false), false,
@@ -639,10 +630,9 @@ static void test_ui(void **state) {
   assert_int_equal(ev.apdu.len, 5);
   assert_int_equal(ev.apdu.p[0], 0x0F);
   static const uint8_t cmd[] = {0xE6, 0xE6, 0x00, 0xC0};
-  n = make_frame(buf, sizeof buf, ami_hdlc_addr_client(1),
-                 ami_hdlc_addr_client(0x10),
-                 ami_hdlc_control_make(AMI_HDLC_UI, 0, 0, false), false, cmd,
-                 sizeof cmd);
+  n = make_frame(
+      buf, sizeof buf, ami_hdlc_addr_client(1), ami_hdlc_addr_client(0x10),
+      ami_hdlc_control_make(AMI_HDLC_UI, 0, 0, false), false, cmd, sizeof cmd);
   assert_ami_ok(ami_link_recv(f->sl, buf, n, &used, 0, &ev));
   assert_int_equal(ev.kind, AMI_LINK_EV_APDU);
   assert_int_equal(ev.apdu.len, 1);
@@ -669,7 +659,8 @@ static void test_limits(void **state) {
    * does not. Nothing has been pulled. */
   assert_ami_ok(ami_link_send_apdu(f->cl, ami_span_make(big, 700), 0));
   assert_ami_ok(ami_link_send_apdu(f->cl, ami_span_make(big, 700), 0));
-  assert_ami(AMI_E_LIMIT, ami_link_send_apdu(f->cl, ami_span_make(big, 100), 0));
+  assert_ami(AMI_E_LIMIT,
+             ami_link_send_apdu(f->cl, ami_span_make(big, 100), 0));
   /* The server's reassembly cap (500 + LLC): an error, then it goes on. */
   ami_test_link_pair_flush(&f->p);
   assert_int_equal(f->p.count[1][AMI_LINK_EV_APDU], 0);
@@ -759,9 +750,8 @@ static uint8_t *gather_apdu(const ami_test_recording *r, size_t *i, bool tx,
     if (r->f[*i].tx != tx)
       continue;
     ami_hdlc_frame fr;
-    assert_ami_ok(
-        ami_hdlc_frame_decode(ami_span_make(r->f[*i].bytes, r->f[*i].len), &fr,
-                              NULL));
+    assert_ami_ok(ami_hdlc_frame_decode(
+        ami_span_make(r->f[*i].bytes, r->f[*i].len), &fr, NULL));
     assert_int_equal(fr.control.kind, AMI_HDLC_I);
     memcpy(out + n, fr.info.p, fr.info.len);
     n += fr.info.len;
@@ -841,8 +831,8 @@ static void test_gurux_server_replay(void **state) {
     for (;;) {
       size_t used;
       ami_link_event ev;
-      int rc = ami_link_recv(l, r.f[i].bytes + off, r.f[i].len - off, &used,
-                             0, &ev);
+      int rc =
+          ami_link_recv(l, r.f[i].bytes + off, r.f[i].len - off, &used, 0, &ev);
       off += used;
       if (rc == AMI_E_AGAIN)
         break;
@@ -895,8 +885,8 @@ static void test_gurux_client_replay(void **state) {
     while (i < r.n) {
       size_t used;
       ami_link_event ev;
-      int rc = ami_link_recv(l, r.f[i].bytes + off, r.f[i].len - off, &used,
-                             0, &ev);
+      int rc =
+          ami_link_recv(l, r.f[i].bytes + off, r.f[i].len - off, &used, 0, &ev);
       off += used;
       if (rc == AMI_E_AGAIN)
         break;

@@ -21,10 +21,10 @@
 #define SESSION "vectors/dlms/gurux-sessions/gurux_wrapper_ln_none_clock.txt"
 /* The Gurux client's first PDU: wPort 0x10 to 0x01, the AARQ. */
 #define AARQ_PDU_HEX                                                           \
-  "00 01 00 10 00 01 00 1F 60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 "  \
+  "00 01 00 10 00 01 00 1F 60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 "   \
   "0E 01 00 00 00 06 5F 1F 04 00 40 1E 1D FF FF"
 #define AARQ_HEX                                                               \
-  "60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 0E 01 00 00 00 06 5F 1F "  \
+  "60 1D A1 09 06 07 60 85 74 05 08 01 01 BE 10 04 0E 01 00 00 00 06 5F 1F "   \
   "04 00 40 1E 1D FF FF"
 
 static ami_wrapper_link_config config(ami_link_role role, uint16_t own,
@@ -46,8 +46,8 @@ static ami_link_event expire(ami_link *l) {
 }
 
 /* Feeds all of (p, n) and collects the events (up to max). */
-static size_t feed(ami_link *l, const uint8_t *p, size_t n,
-                   ami_link_event *evs, size_t max) {
+static size_t feed(ami_link *l, const uint8_t *p, size_t n, ami_link_event *evs,
+                   size_t max) {
   size_t off = 0, k = 0;
   for (;;) {
     size_t used;
@@ -235,8 +235,8 @@ static void server_replay(const ami_test_recording *r, const stream *txs,
       while (r->f[next_rx].tx)
         next_rx++;
       const ami_test_rec_frame *f = &r->f[next_rx++];
-      assert_ami_ok(ami_link_send_apdu(
-          sl, ami_span_make(f->bytes + 8, f->len - 8), 0));
+      assert_ami_ok(
+          ami_link_send_apdu(sl, ami_span_make(f->bytes + 8, f->len - 8), 0));
       uint8_t buf[70000];
       size_t n = ami_link_pull(sl, buf, sizeof buf, 0);
       stream_add(&out, buf, n);
@@ -366,8 +366,7 @@ static void test_fatal_errors(void **state) {
     assert_false(ami_link_is_connected(sl));
     k = feed(sl, b, n, evs, 4);
     assert_int_equal(k, 0);
-    assert_ami(AMI_E_STATE,
-               ami_link_send_apdu(sl, ami_span_make(b, 1), 0));
+    assert_ami(AMI_E_STATE, ami_link_send_apdu(sl, ami_span_make(b, 1), 0));
     free(b);
     ami_link_free(sl);
   }
@@ -381,9 +380,9 @@ static void test_wports(void **state) {
   ami_wrapper_link_config sc = config(AMI_LINK_SERVER, 1, 0x10);
   ami_link *sl = ami_wrapper_link_init(&s, &sc);
   size_t n;
-  uint8_t *b = ami_test_hex("00 01 00 10 00 02 00 01 AA"   /* to wPort 2 */
-                            "00 01 00 20 00 01 00 01 BB"   /* from 0x20 */
-                            "00 01 00 10 00 01 00 01 CC",  /* ours */
+  uint8_t *b = ami_test_hex("00 01 00 10 00 02 00 01 AA"  /* to wPort 2 */
+                            "00 01 00 20 00 01 00 01 BB"  /* from 0x20 */
+                            "00 01 00 10 00 01 00 01 CC", /* ours */
                             &n);
   ami_link_event evs[4];
   size_t k = feed(sl, b, n, evs, 4);
