@@ -30,8 +30,20 @@
  * end of the window, answered with the last acknowledgement, which makes the
  * peer go back.
  *
- * Events: AMI_LINK_EV_DISCONNECTED carries in `error` why: AMI_OK (orderly
- * DISC/UA, or a local disconnect), AMI_E_CLOSED (the server answered DM),
+ * Sending: send_apdu copies the APDU, with its LLC header, into the send
+ * queue. A client sends at once when it holds the turn, else after the
+ * current exchange. A server sends only when polled: normally at once,
+ * because the request's last frame (P=1) leaves it the turn until it
+ * answers; otherwise at the client's next poll. (If the application takes
+ * longer than the client's response timeout, the client's re-poll is
+ * answered with RR and the answer waits for the client's next frame: the
+ * session engine above must then ask again.)
+ *
+ * Events: `peer_address` is the other station's address (upper part for a
+ * server) and `own_address` ours. AMI_LINK_EV_DISCONNECTED carries in
+ * `error` why: AMI_OK (orderly DISC/UA, or a local disconnect), AMI_E_CLOSED
+ * (the server answered DM; or, at a server, an SNRM arrived while connected:
+ * DISCONNECTED is then followed by CONNECTED),
  * AMI_E_TIMEOUT (retries exhausted, or the server's inactivity timeout),
  * AMI_E_HDLC_CONTROL (FRMR received). Frames with bad HCS/FCS/format are
  * AMI_LINK_EV_ERROR events and the link goes on. Frames addressed to another
