@@ -179,7 +179,7 @@ static void test_vectors_ua(void **state) {
   assert_int_equal(buf[4], 0x23);
   assert_int_equal(buf[5], 0x21); /* from 0x10 */
   assert_int_equal(buf[6], 0x93); /* SNRM, P */
-  assert_true(n > 9); /* with our limits */
+  assert_true(n > 9);             /* with our limits */
   size_t un, used;
   uint8_t *ua = ami_test_hex("7EA01F21022373E6C781801205019A06019A0704000000"
                              "01080400000001CCA27E",
@@ -679,6 +679,53 @@ static void test_ui(void **state) {
   fx_free(f);
 }
 
+/* Bytes delivered one at a time, or 7 at a time, change nothing. */
+static void test_chunked(void **state) {
+  (void)state;
+  for (size_t chunk = 1; chunk <= 7; chunk += 6) {
+    fx *f = fx_std(128, 3);
+    f->p.chunk = chunk;
+    fx_connect(f);
+    uint8_t *req = pattern(1000, 8);
+    f->resp = req;
+    f->resp_len = 1000;
+    fx_exchange(f, req, 1000);
+    assert_apdu(f, AMI_TEST_SERVER, req, 1000);
+    assert_apdu(f, AMI_TEST_CLIENT, req, 1000);
+    assert_int_equal(f->p.count[0][AMI_LINK_EV_ERROR], 0);
+    assert_int_equal(f->p.count[1][AMI_LINK_EV_ERROR], 0);
+    free(req);
+    fx_free(f);
+  }
+}
+
+/* RNR(F): the server is busy; the client sends nothing until its timer
+ * runs out, then polls with RR(P). */
+static void test_rnr(void **state) {
+  (void)state;
+  fx *f = fx_std(128, 1);
+  fx_connect(f);
+  uint8_t buf[256];
+  uint8_t req[5] = {1, 2, 3, 4, 5};
+  assert_ami_ok(ami_link_send_apdu(f->cl, ami_span_make(req, 5), 100));
+  size_t n = ami_link_pull(f->cl, buf, sizeof buf, 100);
+  assert_int_equal(buf[5], 0x10); /* I(0), N(R)=0, P */
+  assert_int_equal(n, 9 + 2 + 8);
+  n = make_frame(
+      buf, sizeof buf, ami_hdlc_addr_client(0x10), ami_hdlc_addr_client(1),
+      ami_hdlc_control_make(AMI_HDLC_RNR, 0, 1, true), false, NULL, 0);
+  size_t used;
+  ami_link_event ev;
+  assert_ami(AMI_E_AGAIN, ami_link_recv(f->cl, buf, n, &used, 200, &ev));
+  assert_false(ami_link_want_write(f->cl));
+  assert_int_equal(ami_link_expiry(f->cl), 200 + 3000);
+  assert_ami(AMI_E_AGAIN, ami_link_handle_expiry(f->cl, 3200, &ev));
+  n = ami_link_pull(f->cl, buf, sizeof buf, 3200);
+  assert_int_equal(n, 9);
+  assert_int_equal(buf[5], 0x11); /* RR, N(R)=0, P */
+  fx_free(f);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Limits and memory                                                        */
 
@@ -997,6 +1044,8 @@ int main(void) {
       cmocka_unit_test(test_bad_frames),
       cmocka_unit_test(test_sequence),
       cmocka_unit_test(test_ui),
+      cmocka_unit_test(test_chunked),
+      cmocka_unit_test(test_rnr),
       cmocka_unit_test(test_limits),
       cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_pull_frames),
