@@ -19,7 +19,7 @@ int ami_dynbuf_append(ami_dynbuf *b, const void *src, size_t n) {
     return AMI_E_LIMIT;
   size_t need = b->len + n;
   if (need > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : (b->max < 256 ? b->max : 256);
     while (cap < need)
       cap = cap > b->max / 2 ? b->max : cap * 2;
     uint8_t *np = ami_realloc(b->alloc, b->p, cap);
