@@ -59,7 +59,7 @@ static int build(fixture *f, const ami_allocator *alloc) {
   TRY(ami_cosem_add_object(f->m, 70, LN_DISC, &f->disc));
   TRY(ami_cosem_add_object(f->m, 17, LN_SAP, &f->sap));
   TRY(ami_cosem_add_logical_device(f->m, 1, "MTR", 3));
-  static const uint8_t value[] = {0x06, 0, 0, 0x30, 0x39};  /* 12345 */
+  static const uint8_t value[] = {0x06, 0, 0, 0x30, 0x39};          /* 12345 */
   static const uint8_t su[] = {0x02, 0x02, 0x0F, 0x00, 0x16, 0x1E}; /* Wh */
   TRY(ami_cosem_set_attr(f->reg, 2, ami_span_make(value, sizeof value)));
   TRY(ami_cosem_set_attr(f->reg, 3, ami_span_make(su, sizeof su)));
@@ -68,8 +68,12 @@ static int build(fixture *f, const ami_allocator *alloc) {
   TRY(ami_cosem_profile_set_capacity(f->profile, 5));
   TRY(ami_cosem_add_association(f->m, 16, 0, LN_AS_PUBLIC, &f->pub));
   TRY(ami_cosem_add_association(f->m, 1, 5, LN_AS_MGMT, &f->mgmt));
-  ami_cosem_object *objs[] = {f->clock, f->reg,  f->data,
-                              f->profile, f->disc, f->sap,
+  ami_cosem_object *objs[] = {f->clock,
+                              f->reg,
+                              f->data,
+                              f->profile,
+                              f->disc,
+                              f->sap,
                               ami_cosem_assoc_object(f->mgmt)};
   for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
     TRY(ami_cosem_assoc_add_object_role(f->mgmt, objs[i],
@@ -142,14 +146,15 @@ static uint8_t act(fixture *f, uint16_t client, uint16_t cls, ami_obis ln,
   bool has = true;
   ami_wr w;
   ami_wr_init(&w, ret, sizeof ret);
-  assert_ami_ok(app->action(app->user_data, &info, &d, ami_span_make(v, n),
-                            &w, &has, &result));
+  assert_ami_ok(app->action(app->user_data, &info, &d, ami_span_make(v, n), &w,
+                            &has, &result));
   free(v);
   assert_false(has);
   return result;
 }
 
-/* ---- descriptions ---------------------------------------------------------- */
+/* ---- descriptions ----------------------------------------------------------
+ */
 
 /* Every class: attribute 1 is logical_name, octet-string(6), read-only;
  * indices strictly ascending from 1 without gaps; methods likewise; every
@@ -160,8 +165,8 @@ static void test_class_descriptions(void **state) {
   (void)state;
   size_t n;
   const ami_cosem_class_desc *cs = ami_cosem_classes(&n);
-  static const uint16_t required[] = {1,  3,  4,  5,  7,  8,  9,   11,
-                                      15, 17, 18, 20, 21, 22, 23,  40,
+  static const uint16_t required[] = {1,  3,  4,  5,   7,   8,  9,  11,
+                                      15, 17, 18, 20,  21,  22, 23, 40,
                                       64, 70, 71, 111, 112, 113};
   assert_int_equal(n, sizeof required / sizeof required[0]);
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
@@ -256,7 +261,8 @@ static void test_type_check(void **state) {
   check_type(any, 1, "", AMI_E_TRUNCATED);
 }
 
-/* ---- access rights --------------------------------------------------------- */
+/* ---- access rights ---------------------------------------------------------
+ */
 
 static void test_access_rights(void **state) {
   (void)state;
@@ -265,8 +271,8 @@ static void test_access_rights(void **state) {
   uint8_t buf[512];
   size_t n;
   /* Public client: reads the clock, may not set it. */
-  assert_int_equal(get(&f, 16, T0_MS, 8, LN_CLOCK, 2, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 16, T0_MS, 8, LN_CLOCK, 2, NULL, buf, sizeof buf, &n), 0);
   assert_int_equal(set(&f, 16, 8, LN_CLOCK, 3, "10 00 3C"), 3);
   /* Objects outside its association are undefined for it. */
   assert_int_equal(get(&f, 16, T0_MS, 3, LN_REG, 2, NULL, buf, sizeof buf, &n),
@@ -274,39 +280,40 @@ static void test_access_rights(void **state) {
   assert_int_equal(act(&f, 16, 70, LN_DISC, 1, "0F 00"), 4);
   /* The wrong class for a known logical name, an unknown attribute, an
    * unknown client: undefined. */
-  assert_int_equal(get(&f, 1, T0_MS, 1, LN_CLOCK, 2, NULL, buf, sizeof buf,
-                       &n), 4);
-  assert_int_equal(get(&f, 1, T0_MS, 8, LN_CLOCK, 10, NULL, buf, sizeof buf,
-                       &n), 4);
-  assert_int_equal(get(&f, 1, T0_MS, 8, LN_CLOCK, 0, NULL, buf, sizeof buf,
-                       &n), 4);
-  assert_int_equal(get(&f, 99, T0_MS, 8, LN_CLOCK, 2, NULL, buf, sizeof buf,
-                       &n), 4);
+  assert_int_equal(get(&f, 1, T0_MS, 1, LN_CLOCK, 2, NULL, buf, sizeof buf, &n),
+                   4);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 8, LN_CLOCK, 10, NULL, buf, sizeof buf, &n), 4);
+  assert_int_equal(get(&f, 1, T0_MS, 8, LN_CLOCK, 0, NULL, buf, sizeof buf, &n),
+                   4);
+  assert_int_equal(
+      get(&f, 99, T0_MS, 8, LN_CLOCK, 2, NULL, buf, sizeof buf, &n), 4);
   assert_int_equal(act(&f, 1, 70, LN_DISC, 3, "0F 00"), 4);
   /* Management: sets the time zone; logical names are never writable;
    * read-only attributes stay read-only. */
   assert_int_equal(set(&f, 1, 8, LN_CLOCK, 3, "10 FF C4"), 0);
-  assert_int_equal(get(&f, 1, T0_MS, 8, LN_CLOCK, 3, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 8, LN_CLOCK, 3, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n, "10 FF C4");
   assert_int_equal(set(&f, 1, 8, LN_CLOCK, 1, "09 06 00 00 01 00 00 FF"), 3);
   assert_int_equal(set(&f, 1, 3, LN_REG, 3, "02 02 0F 00 16 1E"), 3);
   /* Public can read the logical name of what it sees. */
-  assert_int_equal(get(&f, 16, T0_MS, 1, LN_DATA, 1, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 16, T0_MS, 1, LN_DATA, 1, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n, "09 06 00 00 60 01 00 FF");
   /* The authenticated modes need a ciphered association. */
   const uint8_t auth_rw[] = {AMI_COSEM_ACC_AUTH_READ, AMI_COSEM_ACC_AUTH_RW};
   assert_ami_ok(ami_cosem_assoc_add_object(f.pub, f.data, auth_rw, 2, NULL, 0));
-  assert_int_equal(get(&f, 16, T0_MS, 1, LN_DATA, 2, NULL, buf, sizeof buf,
-                       &n), 3);
+  assert_int_equal(get(&f, 16, T0_MS, 1, LN_DATA, 2, NULL, buf, sizeof buf, &n),
+                   3);
   assert_int_equal(set(&f, 16, 1, LN_DATA, 2, "11 05"), 3);
   const uint8_t rw[] = {1, 3};
-  assert_ami_ok(ami_cosem_assoc_add_object(f.mgmt, f.data, auth_rw, 2, NULL, 0));
+  assert_ami_ok(
+      ami_cosem_assoc_add_object(f.mgmt, f.data, auth_rw, 2, NULL, 0));
   assert_int_equal(set(&f, 1, 1, LN_DATA, 2, "11 05"), 0);
   assert_ami_ok(ami_cosem_assoc_add_object(f.pub, f.data, rw, 2, NULL, 0));
-  assert_int_equal(get(&f, 16, T0_MS, 1, LN_DATA, 2, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 16, T0_MS, 1, LN_DATA, 2, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n, "11 05");
   ami_cosem_model_free(f.m);
 }
@@ -327,7 +334,8 @@ static void test_set_type_checking(void **state) {
   static const uint8_t bad[] = {0x11, 0x01};
   assert_ami(AMI_E_BAD_TAG,
              ami_cosem_set_attr(f.clock, 3, ami_span_make(bad, 2)));
-  assert_ami(AMI_E_INVAL, ami_cosem_set_attr(f.clock, 1, ami_span_make(bad, 2)));
+  assert_ami(AMI_E_INVAL,
+             ami_cosem_set_attr(f.clock, 1, ami_span_make(bad, 2)));
   assert_ami(AMI_E_NOT_FOUND,
              ami_cosem_set_attr(f.clock, 12, ami_span_make(bad, 2)));
   /* Method parameters are checked against the description. */
@@ -335,7 +343,8 @@ static void test_set_type_checking(void **state) {
   ami_cosem_model_free(f.m);
 }
 
-/* ---- Clock ----------------------------------------------------------------- */
+/* ---- Clock -----------------------------------------------------------------
+ */
 
 static void test_clock(void **state) {
   (void)state;
@@ -345,27 +354,28 @@ static void test_clock(void **state) {
   size_t n;
   /* Attribute 2 is a 12-byte date-time octet-string: 2026-11-22 (Sunday,
    * 7) 05:00:00.00, deviation 0, status 0. */
-  assert_int_equal(get(&f, 16, T0_MS, 8, LN_CLOCK, 2, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 16, T0_MS, 8, LN_CLOCK, 2, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n, "09 0C 07 EA 0B 16 07 05 00 00 00 00 00 00");
   /* CET: time_zone -60 (UTC - local), so local time reads 06:00. */
   assert_int_equal(set(&f, 1, 8, LN_CLOCK, 3, "10 FF C4"), 0);
-  assert_int_equal(get(&f, 16, T0_MS + 1230, 8, LN_CLOCK, 2, NULL, buf,
-                       sizeof buf, &n), 0);
+  assert_int_equal(
+      get(&f, 16, T0_MS + 1230, 8, LN_CLOCK, 2, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n, "09 0C 07 EA 0B 16 07 06 00 01 17 FF C4 00");
   /* Setting the time moves the offset: set 2026-11-22 07:30:00 CET
    * (06:30 UTC) at T0; an hour later it reads 08:30. */
-  assert_int_equal(set(&f, 1, 8, LN_CLOCK, 2,
-                       "09 0C 07 EA 0B 16 07 07 1E 00 00 FF C4 00"),
-                   0);
+  assert_int_equal(
+      set(&f, 1, 8, LN_CLOCK, 2, "09 0C 07 EA 0B 16 07 07 1E 00 00 FF C4 00"),
+      0);
   assert_int_equal(ami_cosem_clock_offset(f.clock), 90 * 60 * 1000);
-  assert_int_equal(get(&f, 1, T0_MS + 3600000u, 8, LN_CLOCK, 2, NULL, buf,
-                       sizeof buf, &n), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS + 3600000u, 8, LN_CLOCK, 2, NULL, buf, sizeof buf, &n),
+      0);
   ami_test_assert_bytes(buf, n, "09 0C 07 EA 0B 16 07 08 1E 00 00 FF C4 00");
   /* A wildcard time cannot be set. */
-  assert_int_equal(set(&f, 1, 8, LN_CLOCK, 2,
-                       "09 0C FF FF 0B 16 07 07 1E 00 00 FF C4 00"),
-                   250);
+  assert_int_equal(
+      set(&f, 1, 8, LN_CLOCK, 2, "09 0C FF FF 0B 16 07 07 1E 00 00 FF C4 00"),
+      250);
   /* shift_time by +30 s. */
   assert_int_equal(act(&f, 1, 8, LN_CLOCK, 6, "10 00 1E"), 0);
   assert_int_equal(ami_cosem_clock_offset(f.clock), 90 * 60 * 1000 + 30000);
@@ -407,24 +417,25 @@ static void test_register_disconnect_sap(void **state) {
   assert_ami_ok(ami_cosem_disconnect_state(f.disc, &out, &ctl));
   assert_false(out);
   assert_int_equal(ctl, 0);
-  assert_int_equal(get(&f, 1, T0_MS, 70, LN_DISC, 2, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 70, LN_DISC, 2, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n, "03 00");
   /* output_state is read-only, even for management. */
   assert_int_equal(set(&f, 1, 70, LN_DISC, 2, "03 01"), 3);
 
   /* SAP_assignment_list: array of {SAP long-unsigned, name octet-string}. */
-  assert_int_equal(get(&f, 1, T0_MS, 17, LN_SAP, 2, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 17, LN_SAP, 2, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n, "01 01 02 02 12 00 01 09 03 4D 54 52");
   /* Selective access on an attribute without it. */
   ami_apdu_selection sel = {true, 1, ami_span_make(NULL, 0)};
-  assert_int_equal(get(&f, 1, T0_MS, 17, LN_SAP, 2, &sel, buf, sizeof buf,
-                       &n), 13);
+  assert_int_equal(get(&f, 1, T0_MS, 17, LN_SAP, 2, &sel, buf, sizeof buf, &n),
+                   13);
   ami_cosem_model_free(f.m);
 }
 
-/* ---- Association LN ------------------------------------------------------- */
+/* ---- Association LN -------------------------------------------------------
+ */
 
 /* The structural signature of an encoded Data: every item's tag, and for
  * containers and strings their count, in document order. */
@@ -515,8 +526,8 @@ static void test_object_list_vs_gurux(void **state) {
   uint8_t ours[4096];
   size_t n;
   static const ami_obis current = {0, 0, 40, 0, 0, 255};
-  assert_int_equal(get(&f, 1, T0_MS, 15, current, 2, NULL, ours, sizeof ours,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 15, current, 2, NULL, ours, sizeof ours, &n), 0);
   uint16_t classes[] = {8, 15};
   for (size_t c = 0; c < 2; c++) {
     size_t gl, ol;
@@ -547,8 +558,8 @@ static void test_object_list_vs_gurux(void **state) {
       " 02 02 0F 04 16 01 02 02 0F 05 16 01 02 02 0F 06 16 01");
   /* The public association lists only what it sees: itself as current
    * association, the clock and the data object. */
-  assert_int_equal(get(&f, 16, T0_MS, 15, current, 2, NULL, ours, sizeof ours,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 16, T0_MS, 15, current, 2, NULL, ours, sizeof ours, &n), 0);
   assert_int_equal(ours[0], 0x01);
   assert_int_equal(ours[1], 3);
   assert_null(find_element(ours, n, 3, &ol));
@@ -564,32 +575,32 @@ static void test_association_attributes(void **state) {
   size_t n;
   /* application_context_name: 2.16.756.5.8.1.3 (LN with ciphering) for
    * the ciphered management association, .1.1 for the public one. */
-  assert_int_equal(get(&f, 1, T0_MS, 15, current, 4, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 15, current, 4, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n,
                         "02 07 11 02 11 10 12 02 F4 11 05 11 08 11 01 11 03");
-  assert_int_equal(get(&f, 16, T0_MS, 15, current, 4, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 16, T0_MS, 15, current, 4, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n,
                         "02 07 11 02 11 10 12 02 F4 11 05 11 08 11 01 11 01");
   /* authentication_mechanism_name 2.16.756.5.8.2.5 (HLS-GMAC). */
-  assert_int_equal(get(&f, 1, T0_MS, 15, current, 6, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 15, current, 6, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n,
                         "02 07 11 02 11 10 12 02 F4 11 05 11 08 11 02 11 05");
   /* association_status: associated for the requester's own association,
    * non-associated for another one. */
-  assert_int_equal(get(&f, 1, T0_MS, 15, current, 8, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 15, current, 8, NULL, buf, sizeof buf, &n),
+                   0);
   ami_test_assert_bytes(buf, n, "16 02");
-  assert_int_equal(get(&f, 1, T0_MS, 15, LN_AS_MGMT, 8, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 15, LN_AS_MGMT, 8, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n, "16 02");
-  assert_int_equal(get(&f, 16, T0_MS, 15, LN_AS_MGMT, 8, NULL, buf,
-                       sizeof buf, &n), 4);
+  assert_int_equal(
+      get(&f, 16, T0_MS, 15, LN_AS_MGMT, 8, NULL, buf, sizeof buf, &n), 4);
   /* associated_partners_id {client SAP, server SAP}. */
-  assert_int_equal(get(&f, 16, T0_MS, 15, current, 3, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 16, T0_MS, 15, current, 3, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n, "02 02 0F 10 12 00 01");
   ami_cosem_model_free(f.m);
 }
@@ -636,8 +647,8 @@ static void expect_buffer(fixture *f, const ami_apdu_selection *sel,
   static uint8_t buf[4096];
   static char hex[16384];
   size_t n;
-  assert_int_equal(get(f, 1, T0_MS, 7, LN_PROFILE, 2, sel, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(get(f, 1, T0_MS, 7, LN_PROFILE, 2, sel, buf, sizeof buf, &n),
+                   0);
   buffer_hex(hex, sizeof hex, first, last, t, v);
   ami_test_assert_bytes(buf, n, hex);
 }
@@ -695,12 +706,12 @@ static void test_profile(void **state) {
   uint8_t buf[512], sb[128];
   size_t n;
   /* Empty profile. */
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 2, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n, "01 00");
   /* capture_objects as the Blue Book capture_object_definition array. */
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 3, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 3, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n,
                         "01 02 02 04 12 00 08 09 06 00 00 01 00 00 FF 0F 02 "
                         "12 00 00 02 04 12 00 03 09 06 01 00 01 08 00 FF 0F "
@@ -708,8 +719,8 @@ static void test_profile(void **state) {
   /* Seven captures into a ring of five: rows 3..7 remain, oldest first. */
   capture_rows(&f, 7);
   assert_int_equal(ami_cosem_profile_entries(f.profile), 5);
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 7, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 7, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n, "06 00 00 00 05");
   expect_buffer(&f, NULL, 3, 7, true, true);
 
@@ -727,11 +738,11 @@ static void test_profile(void **state) {
   s = entry_sel(sb, sizeof sb, 3, 2, 0, 0); /* from > to: empty */
   expect_buffer(&f, &s, 1, 0, true, true);
   s = entry_sel(sb, sizeof sb, 1, 0, 1, 3); /* column 3 does not exist */
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &s, buf, sizeof buf,
-                       &n), 13);
+  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &s, buf, sizeof buf, &n),
+                   13);
   s = entry_sel(sb, sizeof sb, 1, 0, 2, 1);
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &s, buf, sizeof buf,
-                       &n), 13);
+  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &s, buf, sizeof buf, &n),
+                   13);
 
   /* By range on the clock column, inclusive at both ends. */
   s = range_sel(sb, sizeof sb, 4, 6, NULL, 0);
@@ -747,8 +758,8 @@ static void test_profile(void **state) {
   expect_buffer(&f, &s, 3, 7, false, true);
   ami_selective_column col_other = {3, LN_REG, 3, 0};
   s = range_sel(sb, sizeof sb, 3, 7, &col_other, 1); /* not a column */
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &s, buf, sizeof buf,
-                       &n), 13);
+  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &s, buf, sizeof buf, &n),
+                   13);
   /* Range on the value column with numbers. */
   {
     ami_selective_range r;
@@ -765,12 +776,12 @@ static void test_profile(void **state) {
   }
   /* Unknown selector, malformed parameters. */
   ami_apdu_selection bad = {true, 3, ami_span_make(sb, 2)};
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &bad, buf, sizeof buf,
-                       &n), 13);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &bad, buf, sizeof buf, &n), 13);
   bad.selector = 2;
   bad.params = ami_span_make("\x02\x04\x06", 3);
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &bad, buf, sizeof buf,
-                       &n), 13);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &bad, buf, sizeof buf, &n), 13);
 
   /* A buffer that does not fit: AMI_E_BUFFER_FULL, nothing left in out. */
   {
@@ -791,8 +802,8 @@ static void test_profile(void **state) {
   assert_int_equal(ami_cosem_profile_entries(f.profile), 1);
   /* profile_entries and capture_objects by SET. */
   assert_int_equal(set(&f, 1, 7, LN_PROFILE, 8, "06 00 00 00 0A"), 0);
-  assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 8, NULL, buf, sizeof buf,
-                       &n), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 8, NULL, buf, sizeof buf, &n), 0);
   ami_test_assert_bytes(buf, n, "06 00 00 00 0A");
   assert_int_equal(
       set(&f, 1, 7, LN_PROFILE, 3,
@@ -829,8 +840,8 @@ static void test_profile_100k(void **state) {
     assert_int_equal(get(&f, 1, T0_MS, 7, LN_PROFILE, 2, NULL, buf, cap, &n),
                      0);
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  double s = (double)(t1.tv_sec - t0.tv_sec) +
-             (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  double s =
+      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   print_message("profile read: %.1f M rows/s (%zu bytes per read)\n",
                 5 * 100000 / s / 1e6, n);
   /* 1 array header (84 01 86 A0 = 5 bytes), then 100,000 rows of 2 + 14 +
@@ -846,7 +857,8 @@ static void test_profile_100k(void **state) {
   ami_cosem_model_free(f.m);
 }
 
-/* ---- allocation failures ---------------------------------------------------- */
+/* ---- allocation failures ----------------------------------------------------
+ */
 
 static void test_failing_allocator(void **state) {
   (void)state;
