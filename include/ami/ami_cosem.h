@@ -155,7 +155,9 @@ typedef struct ami_cosem_limits {
  * from its storage and hooks; it may set *dar instead of writing. `write`
  * sees a value already type-checked; AMI_E_NOT_FOUND stores it in the model.
  * `invoke` runs a method; AMI_E_NOT_FOUND falls back to the class hook (if
- * any) or answers success. Other errors propagate to the engine. */
+ * any), and a method nobody implements answers object-unavailable (11).
+ * Other errors propagate to the engine. Security Setup's key_transfer and
+ * certificate methods have no model default: only `invoke` can do them. */
 typedef struct ami_cosem_callbacks {
   int (*read)(void *user_data, ami_cosem_object *obj, unsigned attr,
               const ami_apdu_selection *sel, ami_wr *out, uint8_t *dar);

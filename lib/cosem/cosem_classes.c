@@ -6,6 +6,13 @@
  * object_list's access rights) is driven from this table; there is no
  * per-class codec anywhere.
  *
+ * Attribute and method lists and types were checked against the Blue Book
+ * as the public Gurux libraries implement it (GXDLMS*.py getDataType and
+ * getValue) for Account, Credit, Charge and Push Setup; the others are
+ * from the Blue Book as remembered and cross-checked on the recorded
+ * Gurux server's object_list (attribute and method counts of classes 1, 3,
+ * 8, 15, 17, 64).
+ *
  * Type descriptions use the prefix notation documented in ami_cosem.h.
  * Access: R = the class allows read only, W = read-write.
  */
@@ -318,7 +325,7 @@ static const uint8_t t_mode_status[] = {ST, 2, ENUM, ENUM};
 static const uint8_t t_ln_array[] = {ARR, LN};
 static const uint8_t t_cc_config[] = {ARR, ST, 3, LN, LN, BITS};
 static const uint8_t t_token_gw[] = {ARR, ST, 2, LN, U8};
-static const uint8_t t_currency[] = {ST, 3, VIS, I8, ENUM};
+static const uint8_t t_currency[] = {ST, 3, AMI_AXDR_UTF8_STRING, I8, ENUM};
 static const ami_cosem_attr_desc account_a[] = {
     LN_ATTR,
     A(2, "account_mode_and_status", t_mode_status, R),
@@ -338,7 +345,7 @@ static const ami_cosem_attr_desc account_a[] = {
     A(16, "low_credit_threshold", t_i32, W),
     A(17, "next_credit_available_threshold", t_i32, W),
     A(18, "max_provision", t_u16, W),
-    A(19, "max_provision_period", t_u32, W)};
+    A(19, "max_provision_period", t_i32, W)};
 static const ami_cosem_method_desc account_m[] = {
     M(1, "activate_account", t_i8), M(2, "close_account", t_i8),
     M(3, "reset_account", t_i8)};

@@ -521,6 +521,43 @@ static void test_object_list_vs_gurux(void **state) {
   assert_true(j.done);
   assert_ami_ok(ami_axdr_validate(ami_span_make(j.buf, j.len), NULL));
 
+  /* Every class the recorded server lists at the version we describe has
+   * our attribute and method counts. */
+  {
+    ami_axdr_dec d;
+    ami_axdr_dec_init(&d, j.buf, j.len);
+    uint32_t n_el, k;
+    size_t compared = 0;
+    assert_ami_ok(ami_axdr_get_array(&d, &n_el));
+    for (uint32_t i = 0; i < n_el; i++) {
+      uint16_t cls;
+      uint8_t ver;
+      ami_span ln;
+      uint32_t na, nm;
+      assert_ami_ok(ami_axdr_get_struct(&d, &k));
+      assert_ami_ok(ami_axdr_get_u16(&d, &cls));
+      assert_ami_ok(ami_axdr_get_u8(&d, &ver));
+      assert_ami_ok(ami_axdr_get_octets(&d, &ln));
+      assert_ami_ok(ami_axdr_get_struct(&d, &k));
+      assert_ami_ok(ami_axdr_get_array(&d, &na));
+      for (uint32_t a = 0; a < na; a++)
+        assert_ami_ok(ami_axdr_skip(&d));
+      assert_ami_ok(ami_axdr_get_array(&d, &nm));
+      for (uint32_t a = 0; a < nm; a++)
+        assert_ami_ok(ami_axdr_skip(&d));
+      const ami_cosem_class_desc *c = ami_cosem_class_find(cls);
+      if (!c || c->version != ver)
+        continue;
+      if (c->nattrs != na || c->nmethods != nm)
+        fail_msg("class %u v%u: Gurux %u/%u attributes/methods, ours %u/%u",
+                 cls, ver, na, nm, c->nattrs, c->nmethods);
+      compared++;
+    }
+    print_message("compared %zu object_list elements with the recording\n",
+                  compared);
+    assert_true(compared >= 20);
+  }
+
   fixture f;
   assert_ami_ok(build(&f, NULL));
   uint8_t ours[4096];
@@ -857,6 +894,113 @@ static void test_profile_100k(void **state) {
   ami_cosem_model_free(f.m);
 }
 
+/* ---- application callbacks -------------------------------------------------
+ */
+
+typedef struct app_double {
+  uint32_t live;   /* the register's live value */
+  uint8_t key[32]; /* last key_transfer parameters */
+  size_t key_len;
+  int writes;
+} app_double;
+
+static int cb_read(void *ud, ami_cosem_object *obj, unsigned attr,
+                   const ami_apdu_selection *sel, ami_wr *out, uint8_t *dar) {
+  (void)sel;
+  (void)dar;
+  app_double *a = ud;
+  if (ami_cosem_object_class(obj) != 3 || attr != 2)
+    return AMI_E_NOT_FOUND;
+  ami_axdr_put_u32(out, a->live);
+  return AMI_OK;
+}
+
+static int cb_write(void *ud, ami_cosem_object *obj, unsigned attr,
+                    ami_span value, uint8_t *dar) {
+  (void)obj;
+  (void)attr;
+  (void)value;
+  (void)dar;
+  app_double *a = ud;
+  a->writes++;
+  return AMI_E_NOT_FOUND; /* and let the model store it */
+}
+
+static int cb_invoke(void *ud, ami_cosem_object *obj, unsigned method,
+                     ami_span params, ami_wr *ret, bool *has_return,
+                     uint8_t *result) {
+  (void)ret;
+  (void)has_return;
+  (void)result;
+  app_double *a = ud;
+  if (ami_cosem_object_class(obj) != 64 || method != 2)
+    return AMI_E_NOT_FOUND;
+  a->key_len = params.len < sizeof a->key ? params.len : sizeof a->key;
+  memcpy(a->key, params.p, a->key_len);
+  return AMI_OK;
+}
+
+static void test_callbacks(void **state) {
+  (void)state;
+  fixture f;
+  assert_ami_ok(build(&f, NULL));
+  ami_cosem_object *sec;
+  static const ami_obis ln_sec = {0, 0, 43, 0, 1, 255};
+  assert_ami_ok(ami_cosem_add_object(f.m, 64, ln_sec, &sec));
+  assert_ami_ok(
+      ami_cosem_assoc_add_object_role(f.mgmt, sec, AMI_COSEM_ROLE_MANAGEMENT));
+  static const char *key_params =
+      "01 01 02 02 16 00 09 18 00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE "
+      "FF 00 11 22 33 44 55 66 77";
+  /* Without the application, keys cannot be transferred. */
+  assert_int_equal(act(&f, 1, 64, ln_sec, 2, key_params), 11);
+  /* security_activate raises the stored policy, never lowers it. */
+  assert_int_equal(act(&f, 1, 64, ln_sec, 1, "16 03"), 0);
+  assert_int_equal(act(&f, 1, 64, ln_sec, 1, "16 01"), 250);
+  uint8_t buf[64];
+  size_t n;
+  assert_int_equal(get(&f, 1, T0_MS, 64, ln_sec, 2, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "16 03");
+
+  app_double a;
+  memset(&a, 0, sizeof a);
+  a.live = 777;
+  ami_cosem_callbacks cb = {cb_read, cb_write, cb_invoke, &a};
+  ami_cosem_model_set_callbacks(f.m, &cb);
+  assert_int_equal(act(&f, 1, 64, ln_sec, 2, key_params), 0);
+  assert_int_equal(a.key_len, 32); /* 8 header bytes + a 24-byte wrapped key */
+  assert_int_equal(a.key[0], 0x01);
+  /* Live values come from the application, also into profile rows. */
+  assert_int_equal(get(&f, 1, T0_MS, 3, LN_REG, 2, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "06 00 00 03 09");
+  assert_ami_ok(ami_cosem_profile_capture(f.profile, T0_MS));
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 2, NULL, buf, sizeof buf, &n), 0);
+  ami_test_assert_bytes(
+      buf, n,
+      "01 01 02 02 09 0C 07 EA 0B 16 07 05 00 00 00 00 00 00 06 00 00 03 09");
+  /* The scaler_unit is still the model's. */
+  assert_int_equal(get(&f, 1, T0_MS, 3, LN_REG, 3, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "02 02 0F 00 16 1E");
+  /* Writes reach the application first. */
+  assert_int_equal(set(&f, 1, 1, LN_DATA, 2, "11 07"), 0);
+  assert_int_equal(a.writes, 1);
+  assert_int_equal(get(&f, 1, T0_MS, 1, LN_DATA, 2, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "11 07");
+  /* Per-object callbacks override the model's. */
+  a.live = 5;
+  ami_cosem_callbacks none = {NULL, NULL, NULL, NULL};
+  ami_cosem_object_set_callbacks(f.reg, &none);
+  assert_int_equal(get(&f, 1, T0_MS, 3, LN_REG, 2, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "06 00 00 30 39");
+  ami_cosem_model_free(f.m);
+}
+
 /* ---- allocation failures ----------------------------------------------------
  */
 
@@ -916,6 +1060,7 @@ int main(void) {
       cmocka_unit_test(test_association_attributes),
       cmocka_unit_test(test_profile),
       cmocka_unit_test(test_profile_100k),
+      cmocka_unit_test(test_callbacks),
       cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_limits),
   };
