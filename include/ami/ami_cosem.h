@@ -264,6 +264,38 @@ int ami_cosem_action(ami_cosem_model *m, const ami_server_assoc_info *info,
                      const ami_apdu_desc *method, ami_span params, ami_wr *ret,
                      bool *has_return, uint8_t *result);
 
+/* A resumable read of a Profile Generic buffer (the engine's block
+ * transfer without re-encoding or a buffer for the whole attribute).
+ * Zero it before the first call; it holds no pointers. */
+typedef struct ami_cosem_cursor {
+  uint64_t next; /* sequence number of the next row to consider */
+  uint64_t end;  /* one past the last row of the snapshot */
+  uint32_t epoch;
+  bool started;
+} ami_cosem_cursor;
+
+/* GET in pieces. The first call (cursor zeroed) checks access as
+ * ami_cosem_get does and writes the start of the value; for a Profile
+ * Generic buffer (attribute 2, with or without selective access) it
+ * writes the array header and as many whole rows as fit in `out`, then
+ * returns AMI_E_AGAIN: call again with the SAME association, descriptor
+ * and selection (the parameters are parsed again; they need not be the
+ * same memory) and a fresh `out`; the concatenation of every call's output
+ * is the encoded Data. AMI_OK: complete. AMI_E_BUFFER_FULL: `out` cannot
+ * hold even one row (or the array header). AMI_E_STATE: the profile was
+ * reset, or rows not yet sent were overwritten by captures since the first
+ * call (the engine then aborts the long GET). The rows sent are those of
+ * the buffer at the first call; later captures are not included. Any
+ * other attribute is answered in one piece exactly as ami_cosem_get. The
+ * resumable path reads the model's own ring: an application `read`
+ * callback is not consulted for a profile buffer here. */
+int ami_cosem_get_resumable(ami_cosem_model *m,
+                            const ami_server_assoc_info *info,
+                            const ami_apdu_desc *attr,
+                            const ami_apdu_selection *sel,
+                            ami_cosem_cursor *cursor, ami_wr *out,
+                            uint8_t *dar);
+
 /* The server application of the model: a pointer into the model, valid
  * until ami_cosem_model_free. */
 const ami_server_app *ami_cosem_server_app(ami_cosem_model *m);

@@ -36,7 +36,10 @@ typedef struct ami__cosem_profile {
   uint8_t *rows; /* owned, capacity * row_bytes */
   uint32_t capacity;
   uint32_t count;
-  uint32_t head; /* next row to write */
+  uint32_t head;  /* next row to write */
+  uint64_t total; /* rows captured since the ring was last cleared: the row
+                     captured n-th has sequence number n-1 */
+  uint32_t epoch; /* bumped whenever the ring is cleared */
 } ami__cosem_profile;
 
 struct ami_cosem_object {
@@ -131,6 +134,9 @@ int ami__cosem_profile_set(const ami__cosem_ctx *c, ami_cosem_object *o,
 int ami__cosem_profile_action(const ami__cosem_ctx *c, ami_cosem_object *o,
                               unsigned method, ami_span params, ami_wr *ret,
                               bool *has_return, uint8_t *result);
+int ami__cosem_profile_read(const ami_cosem_object *o,
+                            const ami_apdu_selection *sel,
+                            ami_cosem_cursor *cur, ami_wr *out, uint8_t *dar);
 int ami__cosem_profile_capture(const ami__cosem_ctx *c, ami_cosem_object *o);
 void ami__cosem_profile_free(ami_cosem_model *m, ami__cosem_profile *p);
 

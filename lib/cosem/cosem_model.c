@@ -448,26 +448,60 @@ int ami__cosem_read(const ami__cosem_ctx *c, ami_cosem_object *o, unsigned attr,
   return out->err;
 }
 
-int ami_cosem_get(ami_cosem_model *m, const ami_server_assoc_info *info,
-                  const ami_apdu_desc *attr, const ami_apdu_selection *sel,
-                  ami_wr *out, uint8_t *dar) {
+/* Resolve a GET: the association, the object and the read right. NULL
+ * with *dar set when the request is to be refused. */
+static ami_cosem_object *resolve_get(ami_cosem_model *m,
+                                     const ami_server_assoc_info *info,
+                                     const ami_apdu_desc *attr,
+                                     ami_cosem_assoc **assoc, uint8_t *dar) {
   *dar = AMI_COSEM_DAR_OBJECT_UNDEFINED;
   ami_cosem_assoc *a = find_assoc(m, info);
+  *assoc = a;
   if (!a)
-    return AMI_OK;
+    return NULL;
   const ami__cosem_entry *e;
   ami_cosem_object *o = resolve(a, attr, &e);
   if (!o || attr->id < 1 || !ami_cosem_class_attr(o->cls, (unsigned)attr->id))
-    return AMI_OK;
+    return NULL;
   if (!mode_allows(attr_mode(e, (unsigned)attr->id), false, info)) {
     *dar = AMI_COSEM_DAR_READ_WRITE_DENIED;
-    return AMI_OK;
+    return NULL;
   }
+  *dar = AMI_COSEM_DAR_SUCCESS;
+  return o;
+}
+
+int ami_cosem_get(ami_cosem_model *m, const ami_server_assoc_info *info,
+                  const ami_apdu_desc *attr, const ami_apdu_selection *sel,
+                  ami_wr *out, uint8_t *dar) {
+  ami_cosem_assoc *a;
+  ami_cosem_object *o = resolve_get(m, info, attr, &a, dar);
+  if (!o)
+    return AMI_OK;
   ami__cosem_ctx c = {info, a, info->now_ms};
   size_t mark = out->len;
   int rc = ami__cosem_read(&c, o, (unsigned)attr->id, sel, out, dar);
   if (rc != AMI_OK || *dar != AMI_COSEM_DAR_SUCCESS)
     out->len = mark; /* nothing half-written stays behind */
+  return rc;
+}
+
+int ami_cosem_get_resumable(ami_cosem_model *m,
+                            const ami_server_assoc_info *info,
+                            const ami_apdu_desc *attr,
+                            const ami_apdu_selection *sel,
+                            ami_cosem_cursor *cursor, ami_wr *out,
+                            uint8_t *dar) {
+  ami_cosem_assoc *a;
+  ami_cosem_object *o = resolve_get(m, info, attr, &a, dar);
+  if (!o)
+    return AMI_OK;
+  if (o->cls->class_id != 7 || attr->id != 2)
+    return ami_cosem_get(m, info, attr, sel, out, dar);
+  size_t mark = out->len;
+  int rc = ami__cosem_profile_read(o, sel, cursor, out, dar);
+  if ((rc != AMI_OK && rc != AMI_E_AGAIN) || *dar != AMI_COSEM_DAR_SUCCESS)
+    out->len = mark;
   return rc;
 }
 

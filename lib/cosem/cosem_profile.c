@@ -10,11 +10,18 @@
  * therefore an array header, and per row a structure header and one
  * memcpy per column: no re-encoding, millions of rows per second.
  *
- * OUTPUT CONTRACT. The buffer is written whole into `out`; if it does not
- * fit, the GET returns AMI_E_BUFFER_FULL and the engine retries with a
- * larger buffer or answers with block transfer. There is no resumable
- * cursor yet: a read is bounded by max_profile_bytes (plus headers), so the
- * engine can size its buffer from entries_in_use and the row width.
+ * OUTPUT CONTRACT. Through ami_server_app the buffer is written whole into
+ * `out`; if it does not fit, the GET returns AMI_E_BUFFER_FULL and the
+ * engine retries with a larger buffer or answers with block transfer.
+ * ami_cosem_get_resumable writes it in pieces instead: as many whole rows
+ * as fit, then AMI_E_AGAIN with a cursor to continue into the next block.
+ *
+ * A read first makes a PLAN from the selective-access parameters (the
+ * window of row sequence numbers, the range filter, the columns), then
+ * emits rows of the window that pass the filter. Rows are addressed by
+ * sequence number (the n-th capture since the ring was cleared is n-1), so
+ * a cursor survives captures that do not overwrite the rows it still has
+ * to send; a capture that does, or a reset, ends it with AMI_E_STATE.
  */
 #include "cosem_internal.h"
 
@@ -54,6 +61,8 @@ static int ring_alloc(ami_cosem_model *m, ami__cosem_profile *p,
   p->row_bytes = row_bytes;
   p->count = 0;
   p->head = 0;
+  p->total = 0;
+  p->epoch++;
   return AMI_OK;
 }
 
@@ -147,6 +156,7 @@ int ami__cosem_profile_capture(const ami__cosem_ctx *c, ami_cosem_object *o) {
   p->head = (p->head + 1) % p->capacity;
   if (p->count < p->capacity)
     p->count++;
+  p->total++;
   return AMI_OK;
 }
 
@@ -291,83 +301,166 @@ static int find_column(const ami__cosem_profile *p,
   return -1;
 }
 
+/* What one read of the buffer sends. */
+typedef struct plan {
+  uint64_t first, end; /* window of row sequence numbers [first, end) */
+  int rcol;            /* range filter column, -1 for none */
+  key from, to;
+  uint8_t sel[AMI__COSEM_MAX_ATTRS]; /* columns, in order */
+  size_t nsel;
+} plan;
+
+static uint64_t oldest_seq(const ami__cosem_profile *p) {
+  return p->total - p->count;
+}
+
+static const uint8_t *row_seq(const ami__cosem_profile *p, uint64_t seq) {
+  return row_at(p, (uint32_t)(seq - oldest_seq(p)));
+}
+
+static bool plan_takes(const ami__cosem_profile *p, const plan *pl,
+                       const uint8_t *row) {
+  return pl->rcol < 0 ||
+         row_in_range(p, row, (size_t)pl->rcol, &pl->from, &pl->to);
+}
+
 /* Selector 1, range_descriptor (Blue Book class 7 attribute 2): the rows
- * whose restricting column lies in [from_value, to_value], with the
- * selected columns (all when the list is empty). */
-static int read_range(const ami__cosem_profile *p, ami_span params, ami_wr *out,
-                      uint8_t *dar) {
+ * whose restricting column lies in [from_value, to_value] (both
+ * inclusive), with the selected columns (all when the list is empty). The
+ * keys borrow `params`. */
+static bool plan_range(const ami__cosem_profile *p, ami_span params, plan *pl) {
   ami_selective_column want[AMI__COSEM_MAX_ATTRS];
   ami_selective_range r;
   memset(&r, 0, sizeof r);
   r.columns = want;
   r.columns_cap = sizeof want / sizeof want[0];
   size_t used;
-  int rc = ami_selective_range_decode(params, &r, &used);
-  int rcol = rc == AMI_OK ? find_column(p, &r.restricting_object) : -1;
-  key from = key_of(r.from_value), to = key_of(r.to_value);
+  if (ami_selective_range_decode(params, &r, &used) != AMI_OK ||
+      used != params.len)
+    return false;
+  pl->rcol = find_column(p, &r.restricting_object);
+  pl->from = key_of(r.from_value);
+  pl->to = key_of(r.to_value);
   bool ok;
-  (void)key_cmp(&from, &to, &ok);
-  if (rcol < 0 || !ok || used != params.len) {
-    *dar = AMI_COSEM_DAR_SCOPE_OF_ACCESS_VIOLATED;
-    return AMI_OK;
-  }
-  uint8_t sel[AMI__COSEM_MAX_ATTRS];
-  size_t nsel = r.ncolumns ? r.ncolumns : p->ncols;
-  if (nsel > sizeof sel) {
-    *dar = AMI_COSEM_DAR_SCOPE_OF_ACCESS_VIOLATED;
-    return AMI_OK;
-  }
-  for (size_t j = 0; j < nsel; j++) {
+  (void)key_cmp(&pl->from, &pl->to, &ok);
+  if (pl->rcol < 0 || !ok)
+    return false;
+  pl->nsel = r.ncolumns ? r.ncolumns : p->ncols;
+  for (size_t j = 0; j < pl->nsel; j++) {
     int k = r.ncolumns ? find_column(p, &want[j]) : (int)j;
-    if (k < 0) {
-      *dar = AMI_COSEM_DAR_SCOPE_OF_ACCESS_VIOLATED;
-      return AMI_OK;
-    }
-    sel[j] = (uint8_t)k;
+    if (k < 0)
+      return false;
+    pl->sel[j] = (uint8_t)k;
   }
-  uint32_t n = 0;
-  for (uint32_t i = 0; i < p->count; i++)
-    n += row_in_range(p, row_at(p, i), (size_t)rcol, &from, &to);
-  ami_axdr_put_array(out, n);
-  for (uint32_t i = 0; i < p->count && out->err == AMI_OK; i++) {
-    const uint8_t *row = row_at(p, i);
-    if (row_in_range(p, row, (size_t)rcol, &from, &to))
-      put_row(out, p, row, sel, nsel);
-  }
-  return out->err;
+  return true;
 }
 
-/* Selector 2, entry_descriptor: rows from_entry..to_entry (1-based, 0 =
- * the last) and columns from_selected_value..to_selected_value (likewise).
- * Rows beyond entries_in_use are simply absent (an empty array when none
- * is left); a column range outside the capture objects is a
- * scope-of-access violation. */
-static int read_entries(const ami__cosem_profile *p, ami_span params,
-                        ami_wr *out, uint8_t *dar) {
+/* Selector 2, entry_descriptor: rows from_entry..to_entry (1-based over the
+ * rows kept, 0 = the last) and columns from_selected_value..
+ * to_selected_value (likewise). Rows beyond entries_in_use are simply
+ * absent (an empty array when none is left); a column range outside the
+ * capture objects is a scope-of-access violation. */
+static bool plan_entries(const ami__cosem_profile *p, ami_span params,
+                         plan *pl) {
   ami_selective_entry e;
   size_t used;
   if (ami_selective_entry_decode(params, &e, &used) != AMI_OK ||
-      used != params.len) {
-    *dar = AMI_COSEM_DAR_SCOPE_OF_ACCESS_VIOLATED;
-    return AMI_OK;
-  }
+      used != params.len)
+    return false;
   uint32_t from = e.from_entry ? e.from_entry : 1;
   uint32_t to = e.to_entry && e.to_entry < p->count ? e.to_entry : p->count;
   size_t cfrom = e.from_selected_value ? e.from_selected_value : 1;
   size_t cto = e.to_selected_value ? e.to_selected_value : p->ncols;
-  if (cfrom > cto || cto > p->ncols) {
+  if (cfrom > cto || cto > p->ncols)
+    return false;
+  pl->nsel = cto - cfrom + 1;
+  for (size_t j = 0; j < pl->nsel; j++)
+    pl->sel[j] = (uint8_t)(cfrom - 1 + j);
+  pl->first = oldest_seq(p) + from - 1;
+  pl->end = from <= to ? oldest_seq(p) + to : pl->first;
+  return true;
+}
+
+/* Make the plan of a read; false when the selection is not acceptable
+ * (scope-of-access-violated). */
+static bool make_plan(const ami__cosem_profile *p,
+                      const ami_apdu_selection *sel, plan *pl) {
+  memset(pl, 0, sizeof *pl);
+  pl->rcol = -1;
+  pl->first = oldest_seq(p);
+  pl->end = p->total;
+  pl->nsel = p->ncols;
+  for (size_t j = 0; j < pl->nsel; j++)
+    pl->sel[j] = (uint8_t)j;
+  if (!sel || !sel->present)
+    return true;
+  if (sel->selector == AMI_SELECTIVE_RANGE)
+    return plan_range(p, sel->params, pl);
+  if (sel->selector == AMI_SELECTIVE_ENTRY)
+    return plan_entries(p, sel->params, pl);
+  return false;
+}
+
+/* Encoded size of one row with the plan's columns. */
+static size_t row_size(const ami__cosem_profile *p, const plan *pl,
+                       const uint8_t *row) {
+  size_t len = pl->nsel < 0x80 ? 2 : 3;
+  for (size_t j = 0; j < pl->nsel; j++)
+    len += row[p->cols[pl->sel[j]].offset];
+  return len;
+}
+
+/* Read the buffer (attribute 2). Without a cursor: the whole array into
+ * `out` or AMI_E_BUFFER_FULL. With one: see ami_cosem_get_resumable. */
+int ami__cosem_profile_read(const ami_cosem_object *o,
+                            const ami_apdu_selection *sel,
+                            ami_cosem_cursor *cur, ami_wr *out, uint8_t *dar) {
+  const ami__cosem_profile *p = o->profile;
+  plan pl;
+  if (!make_plan(p, sel, &pl)) {
     *dar = AMI_COSEM_DAR_SCOPE_OF_ACCESS_VIOLATED;
     return AMI_OK;
   }
-  uint8_t sel[AMI__COSEM_MAX_ATTRS];
-  size_t nsel = cto - cfrom + 1;
-  for (size_t j = 0; j < nsel && j < sizeof sel; j++)
-    sel[j] = (uint8_t)(cfrom - 1 + j);
-  uint32_t n = from <= to ? to - from + 1 : 0;
-  ami_axdr_put_array(out, n);
-  for (uint32_t i = 0; i < n && out->err == AMI_OK; i++)
-    put_row(out, p, row_at(p, from - 1 + i), sel, nsel);
-  return out->err;
+  uint64_t next = pl.first, end = pl.end;
+  size_t start_len = out->len;
+  if (cur && cur->started) {
+    /* Continue the snapshot taken by the first call. */
+    if (cur->epoch != p->epoch || cur->next < oldest_seq(p))
+      return AMI_E_STATE;
+    next = cur->next;
+    end = cur->end;
+  } else {
+    uint64_t n = pl.end - pl.first;
+    if (pl.rcol >= 0) { /* count the rows the filter takes */
+      n = 0;
+      for (uint64_t i = pl.first; i < pl.end; i++)
+        n += plan_takes(p, &pl, row_seq(p, i));
+    }
+    ami_axdr_put_array(out, n);
+    if (out->err)
+      return out->err;
+    if (cur) {
+      cur->started = true;
+      cur->epoch = p->epoch;
+      cur->end = end;
+    }
+  }
+  for (uint64_t s = next; s < end; s++) {
+    const uint8_t *row = row_seq(p, s);
+    if (pl.rcol >= 0 && !plan_takes(p, &pl, row))
+      continue;
+    if (cur && out->cap - out->len < row_size(p, &pl, row)) {
+      cur->next = s;
+      /* Not even one row fits a fresh buffer: it must grow. */
+      return out->len == start_len ? AMI_E_BUFFER_FULL : AMI_E_AGAIN;
+    }
+    put_row(out, p, row, pl.sel, pl.nsel);
+    if (out->err)
+      return out->err;
+  }
+  if (cur)
+    cur->next = end;
+  return AMI_OK;
 }
 
 int ami__cosem_profile_get(const ami__cosem_ctx *c, ami_cosem_object *o,
@@ -379,24 +472,8 @@ int ami__cosem_profile_get(const ami__cosem_ctx *c, ami_cosem_object *o,
   if (attr != 2 && selective)
     return AMI_E_NOT_FOUND; /* generic: scope-of-access-violated */
   switch (attr) {
-  case 2: {
-    if (selective && sel->selector == AMI_SELECTIVE_RANGE)
-      return read_range(p, sel->params, out, dar);
-    if (selective && sel->selector == AMI_SELECTIVE_ENTRY)
-      return read_entries(p, sel->params, out, dar);
-    if (selective) {
-      *dar = AMI_COSEM_DAR_SCOPE_OF_ACCESS_VIOLATED;
-      return AMI_OK;
-    }
-    uint8_t all[AMI__COSEM_MAX_ATTRS];
-    size_t nsel = p->ncols < sizeof all ? p->ncols : sizeof all;
-    for (size_t j = 0; j < nsel; j++)
-      all[j] = (uint8_t)j;
-    ami_axdr_put_array(out, p->count);
-    for (uint32_t i = 0; i < p->count && out->err == AMI_OK; i++)
-      put_row(out, p, row_at(p, i), all, nsel);
-    return out->err;
-  }
+  case 2:
+    return ami__cosem_profile_read(o, sel, NULL, out, dar);
   case 3:
     ami_axdr_put_array(out, p->ncols);
     for (size_t i = 0; i < p->ncols; i++) {
@@ -485,6 +562,8 @@ int ami__cosem_profile_action(const ami__cosem_ctx *c, ami_cosem_object *o,
   if (method == 1) { /* reset */
     o->profile->count = 0;
     o->profile->head = 0;
+    o->profile->total = 0;
+    o->profile->epoch++;
     return AMI_OK;
   }
   if (method == 2) /* capture */

@@ -17,7 +17,9 @@
  *     (DAR or error) leaves `out` empty;
  *   - a GET that fits a small buffer gives the same bytes as with a large
  *     one (no dependence on the capacity but AMI_E_BUFFER_FULL);
- *   - after a successful SET of a Data object's value, GET returns it.
+ *   - after a successful SET of a Data object's value, GET returns it;
+ *   - a resumable GET in pieces of the capacity concatenates to the
+ *     one-shot value.
  * Nothing needs relaxing under AMI_FUZZING (no checksums here).
  */
 #include <stdint.h>
@@ -95,6 +97,35 @@ static uint8_t small_buf[256 + CANARIES];
 static uint8_t big_buf[BIG];
 static uint8_t big2[BIG];
 
+/* Oracle: reading in pieces of `chunk` bytes with the resumable GET gives
+ * the one-shot bytes in big_buf (or stops with AMI_E_BUFFER_FULL when a
+ * row is larger than a piece). */
+static void check_resumable(ami_cosem_model *m,
+                            const ami_server_assoc_info *info,
+                            const ami_apdu_desc *d,
+                            const ami_apdu_selection *sel, size_t chunk,
+                            size_t whole) {
+  ami_cosem_cursor cur;
+  memset(&cur, 0, sizeof cur);
+  size_t len = 0;
+  for (;;) {
+    CHECK(len + chunk <= BIG);
+    ami_wr w;
+    ami_wr_init(&w, big2 + len, chunk);
+    uint8_t dar = 0xEE;
+    int rc = ami_cosem_get_resumable(m, info, d, sel, &cur, &w, &dar);
+    if (rc == AMI_E_BUFFER_FULL)
+      return;
+    CHECK(dar == 0);
+    len += w.len;
+    CHECK(len <= whole);
+    if (rc == AMI_OK)
+      break;
+    CHECK(rc == AMI_E_AGAIN);
+  }
+  CHECK(len == whole && memcmp(big2, big_buf, whole) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ami_cosem_model *m = build();
   const ami_server_app *app = ami_cosem_server_app(m);
@@ -154,6 +185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
               AMI_OK);
         CHECK(used == wb.len);
       }
+      if (rc2 == AMI_OK && dar2 == 0)
+        check_resumable(m, &info, &d, &sel, cap ? cap : 1, wb.len);
       if (rc == AMI_OK) {
         CHECK(rc2 == AMI_OK && dar == dar2 && w.len == wb.len);
         CHECK(w.len == 0 || memcmp(small_buf, big_buf, w.len) == 0);

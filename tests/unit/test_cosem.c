@@ -855,6 +855,98 @@ static void test_profile(void **state) {
   ami_cosem_model_free(f.m);
 }
 
+/* Read the profile buffer through ami_cosem_get_resumable in pieces of
+ * `chunk` bytes into `dst`; returns the final return code. */
+static int read_in_pieces(fixture *f, const ami_apdu_selection *sel,
+                          size_t chunk, uint8_t *dst, size_t cap, size_t *len,
+                          int captures_after_first) {
+  ami_server_assoc_info info = info_for(1, T0_MS);
+  ami_apdu_desc d = desc(7, LN_PROFILE, 2);
+  ami_cosem_cursor cur;
+  memset(&cur, 0, sizeof cur);
+  *len = 0;
+  for (int calls = 0;; calls++) {
+    assert_true(*len + chunk <= cap);
+    ami_wr w;
+    ami_wr_init(&w, dst + *len, chunk);
+    uint8_t dar = 0xEE;
+    int rc = ami_cosem_get_resumable(f->m, &info, &d, sel, &cur, &w, &dar);
+    assert_int_equal(dar, 0);
+    *len += w.len;
+    if (rc != AMI_E_AGAIN)
+      return rc;
+    if (calls == 0)
+      for (int i = 0; i < captures_after_first; i++)
+        assert_ami_ok(ami_cosem_profile_capture(f->profile, T0_MS));
+  }
+}
+
+static void test_profile_resumable(void **state) {
+  (void)state;
+  fixture f;
+  assert_ami_ok(build(&f, NULL));
+  assert_ami_ok(ami_cosem_profile_set_capacity(f.profile, 100));
+  capture_rows(&f, 100);
+  static uint8_t whole[8192], pieces[8192];
+  size_t wn, pn;
+  uint8_t sb[192];
+  ami_apdu_selection sels[4];
+  sels[0].present = false;
+  sels[1] = entry_sel(sb, 64, 10, 70, 2, 2);
+  sels[2] = range_sel(sb + 64, 64, 30, 60, NULL, 0); /* same day */
+  sels[3] = entry_sel(sb + 128, 64, 101, 0, 0, 0);   /* empty */
+  for (size_t k = 0; k < 4; k++) {
+    assert_int_equal(
+        get(&f, 1, T0_MS, 7, LN_PROFILE, 2, &sels[k], whole, sizeof whole, &wn),
+        0);
+    if (k == 1 || k == 2) /* 61 rows of one column, 31 rows of two */
+      assert_int_equal(wn, k == 1 ? 2 + 61 * 7 : 2 + 31 * 21);
+    static const size_t chunks[] = {30, 64, 200, 4096};
+    for (size_t c = 0; c < 4; c++) {
+      assert_ami_ok(read_in_pieces(&f, &sels[k], chunks[c], pieces,
+                                   sizeof pieces, &pn, 0));
+      assert_int_equal(pn, wn);
+      assert_memory_equal(pieces, whole, wn);
+    }
+  }
+  /* Too small for one row. */
+  assert_ami(AMI_E_BUFFER_FULL,
+             read_in_pieces(&f, NULL, 10, pieces, sizeof pieces, &pn, 0));
+  /* Captures that overwrite only rows already sent: the snapshot is sent
+   * unchanged. */
+  assert_int_equal(
+      get(&f, 1, T0_MS, 7, LN_PROFILE, 2, NULL, whole, sizeof whole, &wn), 0);
+  assert_ami_ok(read_in_pieces(&f, NULL, 200, pieces, sizeof pieces, &pn, 2));
+  assert_int_equal(pn, wn);
+  assert_memory_equal(pieces, whole, wn);
+  /* Captures that overwrite rows not yet sent end the read. */
+  assert_ami(AMI_E_STATE,
+             read_in_pieces(&f, NULL, 200, pieces, sizeof pieces, &pn, 50));
+  /* Other attributes: one piece, as a plain GET. */
+  {
+    ami_server_assoc_info info = info_for(1, T0_MS);
+    ami_apdu_desc d = desc(7, LN_PROFILE, 7);
+    ami_cosem_cursor cur;
+    memset(&cur, 0, sizeof cur);
+    ami_wr w;
+    ami_wr_init(&w, pieces, sizeof pieces);
+    uint8_t dar;
+    assert_ami_ok(
+        ami_cosem_get_resumable(f.m, &info, &d, NULL, &cur, &w, &dar));
+    ami_test_assert_bytes(pieces, w.len, "06 00 00 00 64");
+    /* Access is checked as for GET. */
+    info = info_for(16, T0_MS);
+    d = desc(7, LN_PROFILE, 2);
+    memset(&cur, 0, sizeof cur);
+    ami_wr_init(&w, pieces, sizeof pieces);
+    assert_ami_ok(
+        ami_cosem_get_resumable(f.m, &info, &d, NULL, &cur, &w, &dar));
+    assert_int_equal(dar, 4);
+    assert_int_equal(w.len, 0);
+  }
+  ami_cosem_model_free(f.m);
+}
+
 /* 100,000 rows: captured, then read in one GET; prints the speed. */
 static void test_profile_100k(void **state) {
   (void)state;
@@ -1059,6 +1151,7 @@ int main(void) {
       cmocka_unit_test(test_object_list_vs_gurux),
       cmocka_unit_test(test_association_attributes),
       cmocka_unit_test(test_profile),
+      cmocka_unit_test(test_profile_resumable),
       cmocka_unit_test(test_profile_100k),
       cmocka_unit_test(test_callbacks),
       cmocka_unit_test(test_failing_allocator),
