@@ -93,7 +93,7 @@ typedef struct ami_cosem_attr_desc {
   const char *name;
   const uint8_t *td; /* type description (see above); static */
   uint8_t td_len;
-  uint8_t access; /* widest access the class allows: READ or RW */
+  uint8_t access; /* widest access the class allows: READ, WRITE or RW */
 } ami_cosem_attr_desc;
 
 typedef struct ami_cosem_method_desc {

@@ -14,7 +14,8 @@
  * 8, 15, 17, 64).
  *
  * Type descriptions use the prefix notation documented in ami_cosem.h.
- * Access: R = the class allows read only, W = read-write.
+ * Access: R = the class allows read only, W = read-write, WO = write only
+ * (secrets).
  */
 #include "ami/ami_cosem.h"
 
@@ -41,8 +42,9 @@
 #define TIME AMI_COSEM_TD_TIME
 #define ANY  AMI_COSEM_TD_ANY
 
-#define R AMI_COSEM_ACC_READ
-#define W AMI_COSEM_ACC_RW
+#define R  AMI_COSEM_ACC_READ
+#define W  AMI_COSEM_ACC_RW
+#define WO AMI_COSEM_ACC_WRITE
 
 /* Shared type descriptions. */
 static const uint8_t t_ln[] = {LN};
@@ -180,7 +182,7 @@ static const ami_cosem_attr_desc assoc_ln_a[] = {
     A(4, "application_context_name", t_context_name, R),
     A(5, "xDLMS_context_info", t_xdlms_info, R),
     A(6, "authentication_mechanism_name", t_context_name, R),
-    A(7, "secret", t_oct, W),
+    A(7, "secret", t_oct, WO), /* never readable */
     A(8, "association_status", t_enum, R),
     A(9, "security_setup_reference", t_ln, R),
     A(10, "user_list", t_user_list, R),

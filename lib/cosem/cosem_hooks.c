@@ -39,9 +39,12 @@ static void put_object_list_element(ami_wr *w, const ami_cosem_object *o,
   ami_axdr_put_array(w, c->nattrs);
   for (uint8_t i = 0; i < c->nattrs; i++) {
     unsigned idx = c->attrs[i].index;
-    uint8_t mode = !e                            ? AMI_COSEM_ACC_READ
-                   : idx <= AMI__COSEM_MAX_ATTRS ? e->attr[idx - 1]
-                                                 : AMI_COSEM_ACC_NONE;
+    uint8_t mode = AMI_COSEM_ACC_NONE;
+    if (!e) /* read-only view of the association's own object */
+      mode = c->attrs[i].access == AMI_COSEM_ACC_WRITE ? AMI_COSEM_ACC_NONE
+                                                       : AMI_COSEM_ACC_READ;
+    else if (idx <= AMI__COSEM_MAX_ATTRS)
+      mode = e->attr[idx - 1];
     ami_axdr_put_struct(w, 3);
     ami_axdr_put_i8(w, (int8_t)idx);
     ami_axdr_put_enum(w, mode);

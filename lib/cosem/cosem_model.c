@@ -322,7 +322,14 @@ int ami_cosem_assoc_add_object(ami_cosem_assoc *a, ami_cosem_object *obj,
     uint8_t mode = attr_access[i] > AMI_COSEM_ACC_AUTH_RW ? 0 : attr_access[i];
     if (!d)
       mode = 0;
-    else if (d->access == AMI_COSEM_ACC_READ) {
+    else if (d->access == AMI_COSEM_ACC_WRITE) { /* no read bits */
+      if (mode == AMI_COSEM_ACC_READ || mode == AMI_COSEM_ACC_AUTH_READ)
+        mode = 0;
+      else if (mode == AMI_COSEM_ACC_RW)
+        mode = AMI_COSEM_ACC_WRITE;
+      else if (mode == AMI_COSEM_ACC_AUTH_RW)
+        mode = AMI_COSEM_ACC_AUTH_WRITE;
+    } else if (d->access == AMI_COSEM_ACC_READ) {
       if (mode == AMI_COSEM_ACC_WRITE || mode == AMI_COSEM_ACC_AUTH_WRITE)
         mode = 0;
       else if (mode == AMI_COSEM_ACC_RW)
@@ -396,10 +403,17 @@ static ami_cosem_object *resolve(const ami_cosem_assoc *a,
   return NULL;
 }
 
-/* Access mode granted for attribute `idx` (1-based). */
-static uint8_t attr_mode(const ami__cosem_entry *e, unsigned idx) {
-  if (!e)
-    return AMI_COSEM_ACC_READ; /* own object as current association */
+/* Access mode granted for attribute `idx` (1-based) of `o`. Without an
+ * entry (the association's own object reached as the current association
+ * but not in its list) every attribute the class lets be read is
+ * read-only. */
+static uint8_t attr_mode(const ami__cosem_entry *e, const ami_cosem_object *o,
+                         unsigned idx) {
+  if (!e) {
+    const ami_cosem_attr_desc *d = ami_cosem_class_attr(o->cls, idx);
+    return d && d->access != AMI_COSEM_ACC_WRITE ? AMI_COSEM_ACC_READ
+                                                 : AMI_COSEM_ACC_NONE;
+  }
   return idx >= 1 && idx <= AMI__COSEM_MAX_ATTRS ? e->attr[idx - 1] : 0;
 }
 
@@ -463,7 +477,7 @@ static ami_cosem_object *resolve_get(ami_cosem_model *m,
   ami_cosem_object *o = resolve(a, attr, &e);
   if (!o || attr->id < 1 || !ami_cosem_class_attr(o->cls, (unsigned)attr->id))
     return NULL;
-  if (!mode_allows(attr_mode(e, (unsigned)attr->id), false, info)) {
+  if (!mode_allows(attr_mode(e, o, (unsigned)attr->id), false, info)) {
     *dar = AMI_COSEM_DAR_READ_WRITE_DENIED;
     return NULL;
   }
@@ -530,7 +544,7 @@ int ami_cosem_set(ami_cosem_model *m, const ami_server_assoc_info *info,
   if (!d)
     return AMI_OK;
   if (attr->id == 1 ||
-      !mode_allows(attr_mode(e, (unsigned)attr->id), true, info)) {
+      !mode_allows(attr_mode(e, o, (unsigned)attr->id), true, info)) {
     *dar = AMI_COSEM_DAR_READ_WRITE_DENIED;
     return AMI_OK;
   }

@@ -184,6 +184,7 @@ static void test_class_descriptions(void **state) {
       const ami_cosem_attr_desc *a = &c->attrs[k];
       assert_int_equal(a->index, k + 1);
       assert_true(a->access == AMI_COSEM_ACC_READ ||
+                  a->access == AMI_COSEM_ACC_WRITE ||
                   a->access == AMI_COSEM_ACC_RW);
       uint8_t buf[256];
       ami_wr w;
@@ -635,6 +636,13 @@ static void test_association_attributes(void **state) {
   ami_test_assert_bytes(buf, n, "16 02");
   assert_int_equal(
       get(&f, 16, T0_MS, 15, LN_AS_MGMT, 8, NULL, buf, sizeof buf, &n), 4);
+  /* The secret (LLS password) can be written, never read back. */
+  assert_int_equal(set(&f, 1, 15, current, 7, "09 03 61 62 63"), 0);
+  assert_int_equal(set(&f, 1, 15, LN_AS_MGMT, 7, "09 03 61 62 63"), 0);
+  assert_int_equal(
+      get(&f, 1, T0_MS, 15, LN_AS_MGMT, 7, NULL, buf, sizeof buf, &n), 3);
+  assert_int_equal(
+      get(&f, 16, T0_MS, 15, current, 7, NULL, buf, sizeof buf, &n), 3);
   /* associated_partners_id {client SAP, server SAP}. */
   assert_int_equal(
       get(&f, 16, T0_MS, 15, current, 3, NULL, buf, sizeof buf, &n), 0);
