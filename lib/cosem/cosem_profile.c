@@ -416,6 +416,9 @@ int ami__cosem_profile_read(const ami_cosem_object *o,
                             const ami_apdu_selection *sel,
                             ami_cosem_cursor *cur, ami_wr *out, uint8_t *dar) {
   const ami__cosem_profile *p = o->profile;
+  if (cur && cur->started &&
+      (cur->epoch != p->epoch || cur->next < oldest_seq(p)))
+    return AMI_E_STATE; /* reset, new columns, or unsent rows overwritten */
   plan pl;
   if (!make_plan(p, sel, &pl)) {
     *dar = AMI_COSEM_DAR_SCOPE_OF_ACCESS_VIOLATED;
@@ -425,8 +428,6 @@ int ami__cosem_profile_read(const ami_cosem_object *o,
   size_t start_len = out->len;
   if (cur && cur->started) {
     /* Continue the snapshot taken by the first call. */
-    if (cur->epoch != p->epoch || cur->next < oldest_seq(p))
-      return AMI_E_STATE;
     next = cur->next;
     end = cur->end;
   } else {
