@@ -253,7 +253,18 @@ int ami_cosem_assoc_add_object_role(ami_cosem_assoc *a, ami_cosem_object *obj,
 
 /* ---- direct access (what the engine reaches through the server app) ------ */
 
-/* GET/SET/ACTION as ami_server_app defines them; user_data is the model. */
+/* GET/SET/ACTION as ami_server_app defines them; user_data is the model.
+ * Protocol outcomes go to *dar / *result (object-undefined 4 for an object
+ * not in the client's association or an attribute/method the class lacks,
+ * read-write-denied 3 for a missing right, type-unmatched 12 for a value
+ * that does not match the class description, scope-of-access-violated 13
+ * for selective access the attribute does not support or parameters that
+ * do not fit the profile, object-unavailable 11 for a method nobody
+ * implements, other-reason 250 for values the behaviour refuses). The
+ * return value is AMI_OK, AMI_E_BUFFER_FULL when `out`/`ret` is too small
+ * (nothing is left in it: retry larger, or use ami_cosem_get_resumable),
+ * AMI_E_NOMEM, or an application callback's error. `out` receives exactly
+ * one encoded Data on success and nothing otherwise. */
 int ami_cosem_get(ami_cosem_model *m, const ami_server_assoc_info *info,
                   const ami_apdu_desc *attr, const ami_apdu_selection *sel,
                   ami_wr *out, uint8_t *dar);
