@@ -435,6 +435,49 @@ static void test_register_disconnect_sap(void **state) {
   ami_cosem_model_free(f.m);
 }
 
+/* Extended register reset stamps capture_time; demand register
+ * next_period moves the current average to the last one. */
+static void test_register_relatives(void **state) {
+  (void)state;
+  fixture f;
+  assert_ami_ok(build(&f, NULL));
+  static const ami_obis ln_ext = {1, 0, 1, 6, 0, 255};
+  static const ami_obis ln_dem = {1, 0, 1, 4, 0, 255};
+  ami_cosem_object *ext, *dem;
+  assert_ami_ok(ami_cosem_add_object(f.m, 4, ln_ext, &ext));
+  assert_ami_ok(ami_cosem_add_object(f.m, 5, ln_dem, &dem));
+  assert_ami_ok(
+      ami_cosem_assoc_add_object_role(f.mgmt, ext, AMI_COSEM_ROLE_MANAGEMENT));
+  assert_ami_ok(
+      ami_cosem_assoc_add_object_role(f.mgmt, dem, AMI_COSEM_ROLE_MANAGEMENT));
+  uint8_t buf[64];
+  size_t n;
+  /* Defaults from the description: capture_time all "not specified". */
+  assert_int_equal(get(&f, 1, T0_MS, 4, ln_ext, 5, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "09 0C FF FF FF FF FF FF FF FF FF 80 00 FF");
+  assert_int_equal(set(&f, 1, 4, ln_ext, 2, "12 01 F4"), 0);
+  assert_int_equal(act(&f, 1, 4, ln_ext, 1, "0F 00"), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 4, ln_ext, 2, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "12 00 00");
+  assert_int_equal(get(&f, 1, T0_MS, 4, ln_ext, 5, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "09 0C 07 EA 0B 16 07 05 00 00 00 00 00 00");
+  /* current_average_value is read-only over the wire: the meter sets it. */
+  assert_int_equal(set(&f, 1, 5, ln_dem, 2, "06 00 00 00 2A"), 3);
+  static const uint8_t avg[] = {0x06, 0, 0, 0, 0x2A};
+  assert_ami_ok(ami_cosem_set_attr(dem, 2, ami_span_make(avg, 5)));
+  assert_int_equal(act(&f, 1, 5, ln_dem, 2, "0F 00"), 0);
+  assert_int_equal(get(&f, 1, T0_MS, 5, ln_dem, 3, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "06 00 00 00 2A");
+  assert_int_equal(get(&f, 1, T0_MS, 5, ln_dem, 2, NULL, buf, sizeof buf, &n),
+                   0);
+  ami_test_assert_bytes(buf, n, "06 00 00 00 00");
+  ami_cosem_model_free(f.m);
+}
+
 /* ---- Association LN -------------------------------------------------------
  */
 
@@ -1156,6 +1199,7 @@ int main(void) {
       cmocka_unit_test(test_set_type_checking),
       cmocka_unit_test(test_clock),
       cmocka_unit_test(test_register_disconnect_sap),
+      cmocka_unit_test(test_register_relatives),
       cmocka_unit_test(test_object_list_vs_gurux),
       cmocka_unit_test(test_association_attributes),
       cmocka_unit_test(test_profile),
