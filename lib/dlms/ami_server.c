@@ -20,6 +20,8 @@
 int ami__srv_reserve(ami_server *s, ami__srv_buf *b, size_t need) {
   if (need <= b->cap)
     return AMI_OK;
+  if (need > ((size_t)1 << 30))
+    return AMI_E_NOMEM; /* far beyond any configured limit */
   size_t cap = b->cap ? b->cap : 256;
   while (cap < need)
     cap *= 2;

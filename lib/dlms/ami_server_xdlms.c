@@ -50,6 +50,7 @@ static int app_call(ami_server *s, bool want_get, const ami_apdu_desc *d,
     cap = s->cfg.max_response;
   ami_server_assoc_info info;
   ami__srv_info(s, &info);
+  *out = ami_span_make(NULL, 0);
   for (;;) {
     int rc = ami__srv_reserve(s, &s->data, cap);
     if (rc != AMI_OK)
@@ -229,6 +230,12 @@ static int get_list(ami_server *s, const ami_apdu_get_request *rq) {
                   &has, &dar);
     if (rc != AMI_OK)
       return rc;
+    /* The whole list is bounded by max_response too: items past it are
+     * answered other-reason. */
+    if (has && end + data.len > s->cfg.max_response) {
+      has = false;
+      dar = DAR_OTHER_REASON;
+    }
     ami_apdu_get_result r;
     memset(&r, 0, sizeof r);
     r.choice = has ? 0 : 1;
@@ -499,6 +506,10 @@ int ami__srv_action(ami_server *s, const ami_apdu_action_request *rq) {
       rc = action_one(s, &m, params, &r);
       if (rc != AMI_OK)
         return rc;
+      if (r.has_return && end + r.ret.data.len > s->cfg.max_response) {
+        memset(&r, 0, sizeof r); /* the list's bound: see get_list */
+        r.result = DAR_OTHER_REASON;
+      }
       rc = list_append(s, &end, AMI_APDU_ELEM_ACTION_RESULT, &r,
                        r.ret.data.len + 8);
       if (rc == AMI_E_NOMEM)
