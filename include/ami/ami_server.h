@@ -64,9 +64,10 @@ typedef struct ami_server_assoc_cfg {
   bool has_keys;
   uint8_t ek[16];
   uint8_t ak[16];
-  /* AMI_SEC_POLICY_REQUIRE_AUTH / _REQUIRE_ENC: in a ciphered context,
-   * plain xDLMS APDUs are always refused; these bits further demand the
-   * A / E bits of every received ciphered APDU. */
+  /* AMI_SEC_POLICY_REQUIRE_AUTH / _REQUIRE_ENC, for ciphered contexts:
+   * when any bit is set, plain xDLMS requests (and a plain InitiateRequest)
+   * are refused and every ciphered request must carry the A / E bits
+   * demanded; 0 accepts plain requests in a ciphered context too. */
   uint8_t security_policy;
 } ami_server_assoc_cfg;
 
@@ -145,6 +146,15 @@ size_t ami_server_pull(ami_server *s, uint8_t *buf, size_t cap,
 bool ami_server_want_write(const ami_server *s);
 uint64_t ami_server_expiry(const ami_server *s);
 int ami_server_handle_expiry(ami_server *s, uint64_t now_ms);
+
+/* Push a DATA-NOTIFICATION (IEC 62056-5-3 §8) carrying `data` (one encoded
+ * A-XDR Data, borrowed for the call) with the given long-invoke-id and no
+ * date-time, to the client of the current association; general-glo-ciphered
+ * (authenticated and encrypted) in a ciphered context. AMI_E_STATE when no
+ * association is established, AMI_E_INVAL for empty or malformed data,
+ * AMI_E_NOMEM. */
+int ami_server_push(ami_server *s, ami_span data, uint32_t long_iip,
+                    uint64_t now_ms);
 
 /* True while an association is open (HLS: also while pass 3 is pending). */
 bool ami_server_is_associated(const ami_server *s);

@@ -20,7 +20,12 @@ typedef struct ami__srv_buf {
 } ami__srv_buf;
 
 #define AMI__SRV_CHALLENGE_LEN 16u
-#define AMI__SRV_SEL_MAX       128u
+
+/* Conformance block bits (IEC 62056-5-3 §8, bit n = 1 << (23 - n)). */
+#define AMI__CONF_GET    (1u << 4)
+#define AMI__CONF_SET    (1u << 3)
+#define AMI__CONF_ACTION (1u << 0)
+#define AMI__SRV_SEL_MAX 128u
 
 struct ami_server {
   ami_server_cfg cfg;

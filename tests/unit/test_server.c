@@ -756,8 +756,15 @@ static void test_get_set_action(void **state) {
   fx f;
   fx_setup(&f, 16, NULL, AMI_OK);
   associate_none(&f);
+  /* The recorded conformance (get, set) has no action: refused. */
+  ami_span resp = xfer_hex(&f, "C301C8 0009 00000A0000FF 01 01 1200 05");
+  ami_test_assert_bytes(resp.p, resp.len, "D80102");
+  resp = xfer_hex(&f, "62038001 00");
+  assert_int_equal(resp.p[0], AMI_ACSE_RLRE);
+  f.ac[0].conformance = 0x7E1F1F;
+  associate_none(&f);
   /* Denied attribute -> read-write-denied. */
-  ami_span resp = xfer_hex(&f, "C001C5000100006001 00FF0200");
+  resp = xfer_hex(&f, "C001C5000100006001 00FF0200");
   ami_test_assert_bytes(resp.p, resp.len, "C401C50103");
   /* With-list: register, denied, unknown. */
   resp = xfer_hex(&f, "C003C103"
@@ -977,6 +984,174 @@ static void test_failing_allocator(void **state) {
   }
 }
 
+/* ---------------------------------------------------------------------- */
+/* Ciphered context built by hand: dedicated key, policy, push, counters */
+
+static const uint8_t DK[16] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+                               0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F};
+
+static uint32_t g_loaded_ic;
+static int cb_ic_load(void *u, uint16_t client, ami_sec_key_kind k,
+                      ami_sec_counter *c) {
+  (void)u;
+  assert_int_equal(client, 1);
+  assert_int_equal(k, AMI_SEC_KEY_UNICAST);
+  c->tx_next = g_loaded_ic;
+  return AMI_OK;
+}
+
+/* Associate as client 1 (ciphered context, HLS-GMAC) with the dedicated key
+ * DK; `c` becomes the client's security context. */
+static void assoc_ciphered(fx *f, ami_sec_ctx *c) {
+  ami_sec_init(c, ami_crypto_openssl());
+  assert_ami(ami_sec_set_key(c, AMI_SEC_KEY_UNICAST, EK, 16), AMI_OK);
+  assert_ami(ami_sec_set_ak(c, AK, 16), AMI_OK);
+  ami_sec_set_own_title(c, CLIENT_TITLE);
+  ami_sec_set_peer_title(c, SERVER_TITLE);
+  /* glo-InitiateRequest with the dedicated key. */
+  ami_apdu ir;
+  memset(&ir, 0, sizeof ir);
+  ir.tag = AMI_APDU_INITIATE_REQUEST;
+  ir.u.initiate_request.has_dedicated_key = true;
+  ir.u.initiate_request.dedicated_key = ami_span_make(DK, 16);
+  ir.u.initiate_request.dlms_version = 6;
+  ir.u.initiate_request.conformance = 0x00101D;
+  ir.u.initiate_request.max_pdu_size = 0x400;
+  uint8_t plain[64], ciph[128], aarq[256];
+  ami_wr w;
+  ami_wr_init(&w, plain, sizeof plain);
+  assert_ami(ami_apdu_encode(&w, &ir), AMI_OK);
+  ami_wr e;
+  ami_wr_init(&e, ciph, sizeof ciph);
+  assert_ami(ami_sec_encrypt(c, AMI_SEC_FORM_GLO,
+                             AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC,
+                             ami_span_make(plain, w.len), &e),
+             AMI_OK);
+  static const uint8_t ctos[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  static const uint8_t req[2] = {0x07, 0x80};
+  ami_acse q;
+  memset(&q, 0, sizeof q);
+  q.tag = AMI_ACSE_AARQ;
+  q.u.aarq.context.present = true;
+  q.u.aarq.context.id = AMI_ACSE_CTX_LN_CIPHERED;
+  q.u.aarq.calling_ap_title.present = true;
+  q.u.aarq.calling_ap_title.value = ami_span_make(CLIENT_TITLE, 8);
+  q.u.aarq.acse_requirements.present = true;
+  q.u.aarq.acse_requirements.value = ami_span_make(req, 2);
+  q.u.aarq.mechanism.present = true;
+  q.u.aarq.mechanism.id = AMI_ACSE_MECH_GMAC;
+  q.u.aarq.auth_value.present = true;
+  q.u.aarq.auth_value.value = ami_span_make(ctos, 8);
+  q.u.aarq.user_info.present = true;
+  assert_ami(
+      ami_apdu_decode(ami_span_make(ciph, e.len), &q.u.aarq.user_info.apdu),
+      AMI_OK);
+  ami_wr_init(&w, aarq, sizeof aarq);
+  assert_ami(ami_acse_encode(&w, &q), AMI_OK);
+  ami_span resp = xfer(f, aarq, w.len);
+  ami_acse a;
+  assert_ami(ami_acse_decode(resp, &a), AMI_OK);
+  assert_int_equal(a.u.aare.result.value, 0);
+  assert_int_equal(a.u.aare.diagnostic.value,
+                   AMI_ACSE_DIAG_AUTHENTICATION_REQUIRED);
+  assert_int_equal(a.u.aare.user_info.apdu.u.ciphered.sec.ic, g_loaded_ic);
+  /* Pass 3: f(StoC), glo-ciphered ACTION. */
+  uint8_t fs[AMI_SEC_GMAC_LEN];
+  assert_ami(ami_sec_hls_gmac(c, a.u.aare.auth_value.value, fs), AMI_OK);
+  uint8_t act[64] = {0xC3, 0x01, 0xC1, 0x00, 0x0F,
+                     0,    0,    40,   0,    0,
+                     255,  0x01, 0x01, 0x09, AMI_SEC_GMAC_LEN};
+  memcpy(act + 15, fs, sizeof fs);
+  ami_wr_init(&e, ciph, sizeof ciph);
+  assert_ami(ami_sec_encrypt(c, AMI_SEC_FORM_GLO,
+                             AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC,
+                             ami_span_make(act, 15 + sizeof fs), &e),
+             AMI_OK);
+  resp = xfer(f, ciph, e.len);
+  assert_int_equal(resp.p[0], AMI_APDU_GLO_ACTION_RESPONSE);
+  uint8_t pl[128];
+  ami_span p = client_decipher(c, resp, pl, sizeof pl);
+  ami_apdu r;
+  apdu_decode_ok(p, &r);
+  assert_int_equal(r.u.action_response.result.result, 0);
+  /* f(CtoS) verifies on the client's side. */
+  ami_span ret = r.u.action_response.result.ret.data;
+  assert_int_equal(ret.len, 2 + AMI_SEC_GMAC_LEN);
+  assert_ami(ami_sec_hls_gmac_verify(c, ami_span_make(ctos, 8),
+                                     ami_span_make(ret.p + 2, ret.len - 2)),
+             AMI_OK);
+  assert_int_equal(f->associated, 1);
+  assert_ami(ami_sec_set_key(c, AMI_SEC_KEY_DEDICATED, DK, 16), AMI_OK);
+}
+
+static void test_ciphered_dedicated_push(void **state) {
+  (void)state;
+  fx f;
+  fx_setup(&f, 1, NULL, AMI_OK);
+  f.cb.ic_load = cb_ic_load;
+  g_loaded_ic = 1000;
+  ami_sec_ctx c;
+  assoc_ciphered(&f, &c);
+  /* A ded-ciphered GET is answered ded-ciphered. */
+  static const uint8_t get[] = {0xC0, 0x01, 0xC1, 0x00, 0x01, 0,   0,
+                                42,   0,    0,    255,  0x02, 0x00};
+  uint8_t ciph[128], pl[128];
+  ami_wr e;
+  ami_wr_init(&e, ciph, sizeof ciph);
+  assert_ami(ami_sec_encrypt(&c, AMI_SEC_FORM_DED,
+                             AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC,
+                             ami_span_make(get, sizeof get), &e),
+             AMI_OK);
+  ami_span resp = xfer(&f, ciph, e.len);
+  assert_int_equal(resp.p[0], ami_sec_ded_tag(AMI_APDU_GET_RESPONSE));
+  ami_wr w;
+  ami_wr_init(&w, pl, sizeof pl);
+  ami_sec_info info;
+  assert_ami(ami_sec_decrypt(&c, resp, &w, &info), AMI_OK);
+  assert_int_equal(pl[0], AMI_APDU_GET_RESPONSE);
+  assert_int_equal(info.ic, 0); /* the dedicated key's own counter */
+  /* The same request again: a replay. */
+  resp = xfer(&f, ciph, e.len);
+  ami_apdu ex;
+  apdu_decode_ok(resp, &ex);
+  assert_int_equal(ex.u.exception.service_error,
+                   AMI_APDU_EXC_INVOCATION_COUNTER_ERROR);
+  /* A tampered one: deciphering-error. */
+  ami_wr_init(&e, ciph, sizeof ciph);
+  assert_ami(ami_sec_encrypt(&c, AMI_SEC_FORM_GLO,
+                             AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC,
+                             ami_span_make(get, sizeof get), &e),
+             AMI_OK);
+  ciph[e.len - 1] ^= 1;
+  resp = xfer(&f, ciph, e.len);
+  ami_test_assert_bytes(resp.p, resp.len, "D80105");
+  /* Plain requests are refused by the policy. */
+  resp = xfer(&f, get, sizeof get);
+  assert_int_equal(resp.p[0], AMI_APDU_EXCEPTION_RESPONSE);
+  /* A push: general-glo-ciphered DataNotification, counter stored. */
+  static const uint8_t body[] = {0x11, 0x2A};
+  assert_ami(ami_server_push(f.s, ami_span_make(body, 2), 7, 5), AMI_OK);
+  f.out_len = ami_server_pull(f.s, f.out, sizeof f.out, 5);
+  assert_int_equal(f.out[0], AMI_SEC_TAG_GENERAL_GLO);
+  ami_span p =
+      client_decipher(&c, ami_span_make(f.out, f.out_len), pl, sizeof pl);
+  ami_test_assert_bytes(p.p, p.len, "0F 00000007 00 112A");
+  assert_int_equal(f.stored.tx_next, ami_server_sec(f.s)->ic[0].tx_next);
+  assert_true(f.stored.tx_next > 1000);
+  assert_ami(ami_server_push(f.s, ami_span_make(NULL, 0), 7, 5), AMI_E_INVAL);
+  ami_sec_free(&c);
+  fx_teardown(&f);
+  g_loaded_ic = 0;
+  /* No association: no push. */
+  fx_setup(&f, 16, NULL, AMI_OK);
+  assert_ami(ami_server_push(f.s, ami_span_make(body, 2), 7, 5), AMI_E_STATE);
+  associate_none(&f);
+  assert_ami(ami_server_push(f.s, ami_span_make(body, 2), 7, 5), AMI_OK);
+  f.out_len = ami_server_pull(f.s, f.out, sizeof f.out, 5);
+  ami_test_assert_bytes(f.out, f.out_len, "0F 00000007 00 112A");
+  fx_teardown(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gurux_none),
@@ -990,6 +1165,7 @@ int main(void) {
       cmocka_unit_test(test_two_engines_independent),
       cmocka_unit_test(test_null_inputs),
       cmocka_unit_test(test_failing_allocator),
+      cmocka_unit_test(test_ciphered_dedicated_push),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
