@@ -117,6 +117,16 @@ int ami__srv_send_apdu(ami_server *s, const ami_apdu *apdu) {
     ami_wr w;
     ami_wr_init(&w, s->out.p, s->out.cap);
     int rc = ami_apdu_encode(&w, apdu);
+    /* A response the client cannot receive (IEC 62056-5-3 §8: only GET
+     * has blocks here): ExceptionResponse pdu-too-long instead. */
+    if (rc == AMI_OK && s->client_max_pdu &&
+        apdu->tag != AMI_APDU_EXCEPTION_RESPONSE &&
+        w.len + (s->req_ciphered ? AMI_SEC_OVERHEAD_MAX : 0) >
+            s->client_max_pdu) {
+      ami__srv_error(s, AMI_E_PDU_TOO_LARGE,
+                     "response over the client's max PDU");
+      return ami__srv_exception(s, 1, 4, 0);
+    }
     if (rc == AMI_OK)
       return ami__srv_send(s, ami_span_make(w.p, w.len));
     if (rc != AMI_E_BUFFER_FULL || s->out.cap >= (1u << 24)) {

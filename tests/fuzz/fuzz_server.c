@@ -4,10 +4,12 @@
  * included here: one recv() chunk = one APDU).
  *
  * Input: one option byte, then records of (length byte, APDU bytes). The
- * option byte chooses the client (no security / LLS / HLS-GMAC with a
- * ciphered context), the engine's own APDU cap and the application's
- * maximum response. Each record is fed as one APDU, in sequence, so the
- * fuzzer can walk the association state machine.
+ * option byte chooses the client (bits 0-1: no security / LLS / HLS-GMAC
+ * with a ciphered context / ciphered context without authentication; bit 7:
+ * an unknown address), the engine's own APDU cap (bit 2), the application's
+ * maximum response (3), the reassembly cap (4), link drops on empty records
+ * (5) and the security policy (6). Each record is fed as one APDU, in sequence,
+ * so the fuzzer can walk the association state machine.
  *
  * Oracles: every call returns AMI_OK (no allocator failures here); every
  * response the engine sends decodes as an xDLMS or ACSE APDU; the engine
@@ -107,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   crypto.random = fixed_random;
 
   ami_server_app app = {AMI_SERVER_APP_VERSION, NULL, f_get, f_set, f_action};
-  ami_server_assoc_cfg ac[3];
+  ami_server_assoc_cfg ac[4];
   memset(ac, 0, sizeof ac);
   ac[0].client_address = 16;
   ac[0].context = AMI_ACSE_CTX_LN;
@@ -127,16 +129,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ac[2].ek[i] = (uint8_t)i;
     ac[2].ak[i] = (uint8_t)(0xD0 + i);
   }
-  ac[2].security_policy = (opt >> 6) & 3;
-  static const uint16_t clients[4] = {16, 17, 1, 99};
+  ac[2].security_policy = (opt >> 6) & 1 ? AMI_SEC_POLICY_REQUIRE_AUTH : 0;
+  /* Client 2: ciphered context without authentication, so that ciphered
+   * services are reachable without passing HLS. */
+  ac[3] = ac[2];
+  ac[3].client_address = 2;
+  ac[3].mechanism = AMI_ACSE_MECH_NONE;
+  static const uint16_t clients[4] = {16, 17, 1, 2};
 
   ami_test_server_link link;
-  ami_test_server_link_init(&link, clients[opt & 3], 1);
+  /* Bit 7: an address no association is configured for. */
+  ami_test_server_link_init(
+      &link, (uint16_t)(clients[opt & 3] + (opt & 0x80 ? 100 : 0)), 1);
   ami_server_cfg cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.version = AMI_SERVER_VERSION;
   cfg.assocs = ac;
-  cfg.assoc_count = 3;
+  cfg.assoc_count = 4;
   memcpy(cfg.system_title, "ABCDEFGH", 8);
   cfg.crypto = &crypto;
   cfg.app = &app;

@@ -683,6 +683,16 @@ static void test_negotiation_and_second_aarq(void **state) {
   resp = xfer_hex(&f, "C002C100000001");
   apdu_decode_ok(resp, &g);
   assert_int_equal(g.u.get_response.block.dar, 16); /* no long GET */
+  /* A response over the client's max PDU that has no block form:
+   * ExceptionResponse pdu-too-long. */
+  fx_teardown(&f);
+  fx_setup(&f, 17, NULL, AMI_OK);
+  n = make_aarq(b, sizeof b, AMI_ACSE_CTX_LN, AMI_ACSE_MECH_LLS, "12345678", 6,
+                0x00101D, 12);
+  expect_aare(xfer(&f, b, n), 0, 0);
+  resp = xfer_hex(&f, "C303CB 03 0009 00000A0000FF 01 0009 00000A0000FF 01"
+                      " 0009 00000A0000FF 01 03 00 00 00");
+  ami_test_assert_bytes(resp.p, resp.len, "D80104");
   /* The link goes away: the association is dropped. */
   ami_test_server_link_drop(&f.link);
   assert_ami(ami_server_recv(f.s, b, 1, 0), AMI_OK);
