@@ -64,6 +64,8 @@ void ami__srv_info(const ami_server *s, ami_server_assoc_info *info) {
 }
 
 size_t ami__srv_send_limit(const ami_server *s) {
+  if (s->req_gbt) /* General-Block-Transfer splits whatever we send */
+    return s->cfg.max_response + 64;
   size_t lim = s->client_max_pdu ? s->client_max_pdu : 0xFFFFu;
   if (s->cfg.max_send_apdu && s->cfg.max_send_apdu < lim)
     lim = s->cfg.max_send_apdu;
@@ -83,6 +85,8 @@ static void ic_store(ami_server *s, ami_sec_key_kind key) {
 }
 
 static int link_send(ami_server *s, ami_span apdu) {
+  if (s->req_gbt)
+    return ami__srv_gbt_start(s, apdu);
   int rc = ami_link_send_apdu(s->cfg.link, apdu, s->now_ms);
   if (rc == AMI_E_NOMEM)
     return rc;
@@ -119,7 +123,7 @@ int ami__srv_send_apdu(ami_server *s, const ami_apdu *apdu) {
     int rc = ami_apdu_encode(&w, apdu);
     /* A response the client cannot receive (IEC 62056-5-3 §8: only GET
      * has blocks here): ExceptionResponse pdu-too-long instead. */
-    if (rc == AMI_OK && s->client_max_pdu &&
+    if (rc == AMI_OK && s->client_max_pdu && !s->req_gbt &&
         apdu->tag != AMI_APDU_EXCEPTION_RESPONSE &&
         w.len + (s->req_ciphered ? AMI_SEC_OVERHEAD_MAX : 0) >
             s->client_max_pdu) {
@@ -151,6 +155,7 @@ int ami__srv_exception(ami_server *s, uint8_t state_error,
   a.u.exception.service_error = service_error;
   a.u.exception.invocation_counter = ic;
   s->req_ciphered = false;
+  s->req_gbt = false;
   return ami__srv_send_apdu(s, &a);
 }
 
@@ -185,6 +190,7 @@ int ami_server_new(ami_server **out, const ami_server_cfg *cfg,
   s->user_data = user_data;
   s->alloc = alloc;
   ami_dynbuf_init(&s->rs, s->cfg.max_reassembly, alloc);
+  ami_dynbuf_init(&s->gbt_rx, s->cfg.max_reassembly, alloc);
   *out = s;
   return AMI_OK;
 }
@@ -199,6 +205,10 @@ static void assoc_drop(ami_server *s) {
   s->conformance = 0;
   s->client_max_pdu = 0;
   ami__srv_blocks_reset(s);
+  s->gbt_tx_active = false;
+  s->gbt_rx_bn = 0;
+  s->gbt_tx_bn = 0;
+  ami_dynbuf_reset(&s->gbt_rx);
 }
 
 void ami_server_free(ami_server *s) {
@@ -210,7 +220,9 @@ void ami_server_free(ami_server *s) {
   buf_free(s, &s->list);
   buf_free(s, &s->out);
   buf_free(s, &s->enc);
+  buf_free(s, &s->gbt_tx);
   ami_dynbuf_free(&s->rs);
+  ami_dynbuf_free(&s->gbt_rx);
   const ami_allocator *a = s->alloc;
   ami_free(a, s);
 }
@@ -732,11 +744,22 @@ static bool is_hls_reply(const ami_apdu *a) {
 }
 
 /* One xDLMS APDU (not ACSE). */
-static int handle_xdlms(ami_server *s, ami_span in) {
+int ami__srv_xdlms(ami_server *s, ami_span in, bool via_gbt) {
   s->req_ciphered = false;
+  s->req_gbt = false;
   if (s->state == AMI__SRV_IDLE)
     return ami__srv_exception(s, 1, 1, 0); /* service-not-allowed */
   uint8_t tag = in.p[0];
+  /* General-Block-Transfer (when negotiated) carries other APDUs, ciphered
+   * or not; it is never itself ciphered. */
+  if (tag == AMI_APDU_GENERAL_BLOCK_TRANSFER && !via_gbt &&
+      (s->conformance & AMI__CONF_GBT)) {
+    ami_apdu g;
+    if (ami_apdu_decode(in, &g) != AMI_OK)
+      return ami__srv_exception(s, 2, 3, 0);
+    return ami__srv_gbt_recv(s, &g.u.gbt);
+  }
+  s->req_gbt = via_gbt;
   bool ciphered_ctx = s->ac->context == AMI_ACSE_CTX_LN_CIPHERED;
   bool ciph = ami_sec_plain_tag(tag, NULL) != 0 ||
               tag == AMI_SEC_TAG_GENERAL_GLO || tag == AMI_SEC_TAG_GENERAL_DED;
@@ -805,7 +828,7 @@ static int handle_event(ami_server *s, const ami_link_event *ev) {
       ami__srv_error(s, AMI_E_APDU_TAG, "client sent a server APDU");
       return AMI_OK;
     default:
-      return handle_xdlms(s, ev->apdu);
+      return ami__srv_xdlms(s, ev->apdu, false);
     }
   case AMI_LINK_EV_DISCONNECTED:
     if (s->state != AMI__SRV_IDLE) {

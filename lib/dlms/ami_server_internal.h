@@ -25,6 +25,7 @@ typedef struct ami__srv_buf {
 #define AMI__CONF_GET    (1u << 4)
 #define AMI__CONF_SET    (1u << 3)
 #define AMI__CONF_ACTION (1u << 0)
+#define AMI__CONF_GBT    (1u << 21)
 #define AMI__SRV_SEL_MAX 128u
 
 struct ami_server {
@@ -77,6 +78,15 @@ struct ami_server {
   uint8_t rs_sel[AMI__SRV_SEL_MAX];
   size_t rs_sel_len;
   ami_dynbuf rs;
+
+  /* General-Block-Transfer (ami_server_gbt.c). */
+  bool req_gbt;        /* the request being answered came in GBT */
+  ami_dynbuf gbt_rx;   /* the client's blocks being reassembled */
+  uint16_t gbt_rx_bn;  /* the last block number received */
+  uint16_t gbt_tx_bn;  /* the last block number sent */
+  ami__srv_buf gbt_tx; /* the response being sent in blocks */
+  size_t gbt_tx_len, gbt_tx_pos;
+  bool gbt_tx_active;
 };
 
 /* Grow `b` to at least `need` bytes; AMI_E_NOMEM. */
@@ -108,6 +118,14 @@ void ami__srv_error(ami_server *s, int err, const char *msg);
 int ami__srv_get(ami_server *s, const ami_apdu_get_request *rq);
 int ami__srv_set(ami_server *s, const ami_apdu_set_request *rq);
 int ami__srv_action(ami_server *s, const ami_apdu_action_request *rq);
+
+/* One xDLMS APDU (not ACSE); via_gbt when it was carried by GBT. */
+int ami__srv_xdlms(ami_server *s, ami_span in, bool via_gbt);
+
+/* General-Block-Transfer (ami_server_gbt.c): a received GBT APDU, and the
+ * start of sending `apdu` (final, ciphered if need be) in GBT blocks. */
+int ami__srv_gbt_recv(ami_server *s, const ami_apdu_gbt *g);
+int ami__srv_gbt_start(ami_server *s, ami_span apdu);
 
 /* Drop any block transfer state (new association, release). */
 void ami__srv_blocks_reset(ami_server *s);

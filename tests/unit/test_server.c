@@ -1204,6 +1204,91 @@ static void test_ciphered_dedicated_push(void **state) {
   fx_teardown(&f);
 }
 
+/* ---------------------------------------------------------------------- */
+/* General-Block-Transfer */
+
+/* Send a GBT block carrying `data`; returns the server's answer. */
+static ami_span gbt_xfer(fx *f, bool last, uint16_t bn, uint16_t bna,
+                         const uint8_t *data, size_t n) {
+  ami_apdu g;
+  memset(&g, 0, sizeof g);
+  g.tag = AMI_APDU_GENERAL_BLOCK_TRANSFER;
+  g.u.gbt.block_control = (uint8_t)((last ? AMI_APDU_GBT_LAST : 0) | 1u);
+  g.u.gbt.block_number = bn;
+  g.u.gbt.block_number_ack = bna;
+  g.u.gbt.data = ami_span_make(data, n);
+  uint8_t buf[256];
+  ami_wr w;
+  ami_wr_init(&w, buf, sizeof buf);
+  assert_ami(ami_apdu_encode(&w, &g), AMI_OK);
+  return xfer(f, buf, w.len);
+}
+
+static void test_gbt(void **state) {
+  (void)state;
+  fx f;
+  fx_setup(&f, 17, NULL, AMI_OK);
+  uint8_t b[128];
+  size_t n = make_aarq(b, sizeof b, AMI_ACSE_CTX_LN, AMI_ACSE_MECH_LLS,
+                       "12345678", 6, 0x60101D, 64);
+  expect_aare(xfer(&f, b, n), 0, 0);
+  f.appd.big = 600;
+  /* The GET in two GBT blocks; the first is acknowledged empty. */
+  static const uint8_t get[] = {0xC0, 0x01, 0xC1, 0x00, 0x01, 0,   0,
+                                96,   1,    9,    255,  0x02, 0x00};
+  ami_span resp = gbt_xfer(&f, false, 1, 0, get, 5);
+  ami_apdu a;
+  apdu_decode_ok(resp, &a);
+  assert_int_equal(a.tag, AMI_APDU_GENERAL_BLOCK_TRANSFER);
+  assert_int_equal(a.u.gbt.data.len, 0);
+  assert_int_equal(a.u.gbt.block_number, 1);
+  assert_int_equal(a.u.gbt.block_number_ack, 1);
+  resp = gbt_xfer(&f, true, 2, 1, get + 5, sizeof get - 5);
+  /* The response in blocks of at most 64 bytes, one per acknowledgement. */
+  static uint8_t joined[2048];
+  size_t jl = 0;
+  uint16_t expect_bn = 2, cbn = 2;
+  for (;;) {
+    assert_true(resp.len <= 64);
+    apdu_decode_ok(resp, &a);
+    assert_int_equal(a.tag, AMI_APDU_GENERAL_BLOCK_TRANSFER);
+    assert_int_equal(a.u.gbt.block_number, expect_bn++);
+    assert_int_equal(a.u.gbt.block_number_ack, cbn);
+    memcpy(joined + jl, a.u.gbt.data.p, a.u.gbt.data.len);
+    jl += a.u.gbt.data.len;
+    if (a.u.gbt.block_control & AMI_APDU_GBT_LAST)
+      break;
+    resp = gbt_xfer(&f, false, ++cbn, a.u.gbt.block_number, NULL, 0);
+  }
+  /* Reassembled: one normal GET-Response with the whole value. */
+  apdu_decode_ok(ami_span_make(joined, jl), &a);
+  assert_int_equal(a.u.get_response.choice, 1);
+  assert_int_equal(a.u.get_response.result.data.len, 604);
+  /* A client block out of sequence, and a stale acknowledgement. */
+  resp = gbt_xfer(&f, true, 9, 0, get, sizeof get);
+  assert_int_equal(resp.p[0], AMI_APDU_EXCEPTION_RESPONSE);
+  resp = gbt_xfer(&f, false, 3, 77, NULL, 0);
+  assert_int_equal(resp.p[0], AMI_APDU_EXCEPTION_RESPONSE);
+  /* A small request in one block: the answer in one last block. */
+  static const uint8_t get_reg[] = {0xC0, 0x01, 0xC1, 0x00, 0x01, 0,   0,
+                                    96,   1,    1,    255,  0x02, 0x00};
+  resp = gbt_xfer(&f, true, 1, 0, get_reg, sizeof get_reg);
+  apdu_decode_ok(resp, &a);
+  assert_int_equal(a.tag, AMI_APDU_GENERAL_BLOCK_TRANSFER);
+  assert_true(a.u.gbt.block_control & AMI_APDU_GBT_LAST);
+  assert_int_equal(a.u.gbt.block_number, 1);
+  assert_int_equal(a.u.gbt.block_number_ack, 1);
+  ami_test_assert_bytes(a.u.gbt.data.p, a.u.gbt.data.len,
+                        "C401C100 0600000000");
+  fx_teardown(&f);
+  /* Without GBT in the conformance block, GBT is an unknown service. */
+  fx_setup(&f, 16, NULL, AMI_OK);
+  associate_none(&f);
+  resp = gbt_xfer(&f, true, 1, 0, get, sizeof get);
+  assert_int_equal(resp.p[0], AMI_APDU_EXCEPTION_RESPONSE);
+  fx_teardown(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gurux_none),
@@ -1220,6 +1305,7 @@ int main(void) {
       cmocka_unit_test(test_null_inputs),
       cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_ciphered_dedicated_push),
+      cmocka_unit_test(test_gbt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
