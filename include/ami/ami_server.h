@@ -6,8 +6,25 @@
  * the application (ami_server_app.h: the COSEM object model). It owns the
  * protocol: the association (AARQ/AARE, RLRQ/RLRE, LLS, HLS-GMAC passes 1-4),
  * xDLMS negotiation, ciphering with security suite 0 (ami_sec.h), invocation
- * counters, GET/SET/ACTION normal, with-list and block transfer, and the
- * exception responses. The application only answers item by item.
+ * counters, GET/SET/ACTION normal, with-list and block transfer, General-
+ * Block-Transfer, DATA-NOTIFICATION pushes, and the exception responses.
+ * The application only answers item by item.
+ *
+ * Behaviour worth knowing:
+ *   - One association per link connection; an AARQ while associated is
+ *     refused (rejected-permanent, no-reason-given) and the association
+ *     stays; RLRQ or a link disconnect returns to idle.
+ *   - Ciphered requests (glo-, ded-, general-glo-, general-ded-ciphering)
+ *     are answered in the same form with the same security bits. A request
+ *     that does not decipher gets ExceptionResponse deciphering-error; a
+ *     replayed invocation counter gets invocation-counter-error.
+ *   - GET, SET and ACTION need their conformance bits; long GET answers go
+ *     out as GET-Response-With-Datablock (within the client's max PDU and
+ *     cfg.max_send_apdu), or in GBT blocks when the request came in GBT.
+ *   - Not supported (answered service-not-supported): SET-Request-With-
+ *     List-And-First-Datablock, ACTION-Request-With-List-And-First-Pblock,
+ *     ACTION-Request-Next-Pblock (so an ACTION whose return data exceeds
+ *     the client's max PDU gets pdu-too-long), short-name referencing.
  *
  * Sans-I/O: bytes received from the transport go in with ami_server_recv,
  * bytes to transmit come out of ami_server_pull, time is an argument, and
