@@ -125,7 +125,7 @@ typedef struct fx {
   ami_test_server_link link;
   app_double appd;
   ami_server_app app;
-  ami_server_assoc_cfg ac[3];
+  ami_server_assoc_cfg ac[4];
   ami_server_cfg cfg;
   ami_server_callbacks cb;
   ami_server *s;
@@ -224,7 +224,12 @@ static void fx_setup(fx *f, uint16_t peer, const ami_allocator *alloc,
   f->ac[2].security_policy = AMI_SEC_POLICY_REQUIRE_AUTH;
   f->cfg.version = AMI_SERVER_VERSION;
   f->cfg.assocs = f->ac;
-  f->cfg.assoc_count = 3;
+  /* Client 2: LN without ciphering, HLS-GMAC. */
+  f->ac[3] = f->ac[2];
+  f->ac[3].client_address = 2;
+  f->ac[3].context = AMI_ACSE_CTX_LN;
+  f->ac[3].security_policy = 0;
+  f->cfg.assoc_count = 4;
   memcpy(f->cfg.system_title, SERVER_TITLE, 8);
   f->cfg.crypto = test_crypto();
   f->cfg.app = &f->app;
@@ -1204,6 +1209,60 @@ static void test_ciphered_dedicated_push(void **state) {
   fx_teardown(&f);
 }
 
+/* HLS-GMAC in a context without ciphering: passes 3 and 4 in plain text. */
+static void test_hls_plain_context(void **state) {
+  (void)state;
+  fx f;
+  fx_setup(&f, 2, NULL, AMI_OK);
+  ami_sec_ctx c;
+  ami_sec_init(&c, ami_crypto_openssl());
+  assert_ami(ami_sec_set_key(&c, AMI_SEC_KEY_UNICAST, EK, 16), AMI_OK);
+  assert_ami(ami_sec_set_ak(&c, AK, 16), AMI_OK);
+  ami_sec_set_own_title(&c, CLIENT_TITLE);
+  ami_sec_set_peer_title(&c, SERVER_TITLE);
+  static const uint8_t ctos[16] = "0123456789ABCDEF";
+  ami_acse q;
+  memset(&q, 0, sizeof q);
+  uint8_t b[256];
+  size_t n = make_aarq(b, sizeof b, AMI_ACSE_CTX_LN, AMI_ACSE_MECH_GMAC,
+                       "0123456789ABCDEF", 6, 0x00101D, 0x400);
+  /* Without the calling-AP-title the server cannot verify anything. */
+  expect_aare(xfer(&f, b, n), 1, AMI_ACSE_DIAG_CALLING_AP_TITLE_NOT_RECOGNIZED);
+  assert_ami(ami_acse_decode(ami_span_make(b, n), &q), AMI_OK);
+  q.u.aarq.calling_ap_title.present = true;
+  q.u.aarq.calling_ap_title.value = ami_span_make(CLIENT_TITLE, 8);
+  ami_wr w;
+  uint8_t b2[256];
+  ami_wr_init(&w, b2, sizeof b2);
+  assert_ami(ami_acse_encode(&w, &q), AMI_OK);
+  ami_span resp = xfer(&f, b2, w.len);
+  ami_acse a;
+  assert_ami(ami_acse_decode(resp, &a), AMI_OK);
+  assert_int_equal(a.u.aare.diagnostic.value,
+                   AMI_ACSE_DIAG_AUTHENTICATION_REQUIRED);
+  assert_true(a.u.aare.responding_ap_title.present);
+  assert_int_equal(a.u.aare.user_info.apdu.tag, AMI_APDU_INITIATE_RESPONSE);
+  uint8_t fs[AMI_SEC_GMAC_LEN];
+  assert_ami(ami_sec_hls_gmac(&c, a.u.aare.auth_value.value, fs), AMI_OK);
+  uint8_t act[64] = {0xC3, 0x01, 0xC1, 0x00, 0x0F,
+                     0,    0,    40,   0,    0,
+                     255,  0x01, 0x01, 0x09, AMI_SEC_GMAC_LEN};
+  memcpy(act + 15, fs, sizeof fs);
+  resp = xfer(&f, act, 15 + sizeof fs);
+  ami_apdu r;
+  apdu_decode_ok(resp, &r);
+  assert_int_equal(r.u.action_response.result.result, 0);
+  ami_span ret = r.u.action_response.result.ret.data;
+  assert_ami(ami_sec_hls_gmac_verify(&c, ami_span_make(ctos, 16),
+                                     ami_span_make(ret.p + 2, ret.len - 2)),
+             AMI_OK);
+  assert_int_equal(f.associated, 1);
+  resp = xfer_hex(&f, "C001C100010000600101FF0200");
+  assert_int_equal(resp.p[0], AMI_APDU_GET_RESPONSE);
+  ami_sec_free(&c);
+  fx_teardown(&f);
+}
+
 /* ---------------------------------------------------------------------- */
 /* General-Block-Transfer */
 
@@ -1289,6 +1348,40 @@ static void test_gbt(void **state) {
   fx_teardown(&f);
 }
 
+/* The recorded HLS-GMAC session under a failing allocator: every failure
+ * is survived (AMI_E_NOMEM or a refusal), nothing leaks. */
+static void test_failing_allocator_hls(void **state) {
+  (void)state;
+  rec r;
+  memset(&r, 0, sizeof r);
+  if (ami_test_session_apdus(
+          "dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
+          rec_cb, &r) < 0)
+    skip();
+  ami_acse aare;
+  assert_ami(ami_acse_decode(ami_span_make(r.p[1], r.n[1]), &aare), AMI_OK);
+  memcpy(g_rand, aare.u.aare.auth_value.value.p, 16);
+  for (long k = 1; k < 48; k++) {
+    ami_test_failalloc fa;
+    ami_test_failalloc_init(&fa, k);
+    fx f;
+    fx_setup(&f, 1, &fa.base, AMI_OK);
+    for (int i = 0; i < r.count; i++) {
+      if (!r.tx[i])
+        continue;
+      if (i == 2 && ami_server_sec(f.s))
+        ami_server_sec(f.s)->ic[AMI_SEC_KEY_UNICAST].tx_next = 2;
+      int rc = ami_server_recv(f.s, r.p[i], r.n[i], 0);
+      assert_true(rc == AMI_OK || rc == AMI_E_NOMEM);
+      while (ami_server_pull(f.s, f.out, sizeof f.out, 0) > 0) {
+      }
+    }
+    fx_teardown(&f);
+    assert_int_equal(fa.live, 0);
+  }
+  rec_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gurux_none),
@@ -1306,6 +1399,8 @@ int main(void) {
       cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_ciphered_dedicated_push),
       cmocka_unit_test(test_gbt),
+      cmocka_unit_test(test_hls_plain_context),
+      cmocka_unit_test(test_failing_allocator_hls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
