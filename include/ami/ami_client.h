@@ -159,7 +159,8 @@ typedef enum ami_client_op {
 
 /* One result: `dar` is the Data-Access-Result (GET, SET) or Action-Result
  * (ACTION), 0 = success; `data` one encoded A-XDR Data (GET value, ACTION
- * return parameters), empty when there is none. */
+ * return parameters), empty when there is none -- also when a server
+ * answers a GET with the data-access-result "success" instead of data. */
 typedef struct ami_client_result {
   uint8_t dar;
   ami_span data;

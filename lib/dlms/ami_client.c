@@ -84,15 +84,17 @@ void ami__client_fail_all(ami_client *c, int err) {
   }
 }
 
+/* The association attempt ended. On failure the queued requests fail
+ * first, so that on_associated may start a new attempt and queue afresh. */
 void ami__client_assoc_done(ami_client *c, int result) {
   c->deadline = AMI_CLIENT_NO_EXPIRY;
   c->phase = result == AMI_OK ? AMI__CL_ASSOCIATED : AMI__CL_IDLE;
-  if (c->cb.on_associated)
-    c->cb.on_associated(c, result, &c->info, c->user_data);
   if (result != AMI_OK) {
     c->release_wanted = false;
     ami__client_fail_all(c, AMI_E_STATE);
   }
+  if (c->cb.on_associated)
+    c->cb.on_associated(c, result, &c->info, c->user_data);
 }
 
 /* ---------------------------------------------------------------------- */
