@@ -116,8 +116,13 @@ typedef struct ami_client_cfg {
   const uint8_t *ak; /* authentication key */
   size_t ak_len;
   uint8_t system_title[AMI_SEC_TITLE_LEN]; /* our (client) system title */
-  /* Dedicated key sent in the InitiateRequest (optional); the ded- forms
-   * below then cipher with it. */
+  /* A dedicated key in the InitiateRequest (ciphering context only); the
+   * ded- forms below cipher with it. random_dedicated_key draws a fresh
+   * one (16 bytes, 32 for suite 2) from the plugin's CSPRNG at every
+   * association: use that. A fixed dedicated_key is for tests and
+   * reproductions: its invocation counter lives only as long as the
+   * engine, so a fixed key reused by another engine repeats GCM nonces. */
+  bool random_dedicated_key;
   const uint8_t *dedicated_key;
   size_t dedicated_key_len;
   /* Protection of requests: AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC (default

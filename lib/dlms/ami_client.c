@@ -137,9 +137,13 @@ static int cfg_check(ami_client_cfg *k) {
     return AMI_E_INVAL;
   bool ded = k->cipher_form == AMI_SEC_FORM_DED ||
              k->cipher_form == AMI_SEC_FORM_GENERAL_DED;
-  if ((ded || k->dedicated_key_len) &&
-      (k->context != AMI_ACSE_CTX_LN_CIPHERED || !k->dedicated_key_len ||
-       !k->dedicated_key))
+  bool fixed = k->dedicated_key_len > 0 || k->dedicated_key != NULL;
+  if (fixed &&
+      (!k->dedicated_key || !k->dedicated_key_len || k->random_dedicated_key))
+    return AMI_E_INVAL;
+  if ((ded || fixed || k->random_dedicated_key) &&
+      (k->context != AMI_ACSE_CTX_LN_CIPHERED ||
+       !(fixed || k->random_dedicated_key)))
     return AMI_E_INVAL;
   return AMI_OK;
 }
@@ -206,6 +210,7 @@ int ami_client_new(ami_client **out, const ami_client_cfg *cfg,
   }
   if (k.dedicated_key_len)
     memcpy(c->ded_key, k.dedicated_key, k.dedicated_key_len);
+  c->ded_len = k.dedicated_key_len;
   if (c->use_sec && (rc = sec_setup(c, &k)) != AMI_OK)
     goto fail;
   /* The borrowed pointers are not kept (keys live in the sec context). */

@@ -29,9 +29,9 @@ static int initiate_request(ami_client *c, uint8_t *buf, size_t cap,
   memset(&ir, 0, sizeof ir);
   ir.tag = AMI_APDU_INITIATE_REQUEST;
   ami_apdu_initiate_request *q = &ir.u.initiate_request;
-  if (c->sec.key[AMI_SEC_KEY_DEDICATED] && c->cfg.dedicated_key_len) {
+  if (c->ded_len) {
     q->has_dedicated_key = true;
-    q->dedicated_key = ami_span_make(c->ded_key, c->cfg.dedicated_key_len);
+    q->dedicated_key = ami_span_make(c->ded_key, c->ded_len);
   }
   q->response_allowed = true;
   q->dlms_version = DLMS_VERSION;
@@ -78,6 +78,18 @@ int ami__client_send_aarq(ami_client *c, uint64_t now_ms) {
       c->sec.ic[AMI_SEC_KEY_UNICAST].tx_next = next;
     else if (rc != AMI_E_NOT_FOUND)
       return rc;
+  }
+  if (c->cfg.random_dedicated_key) {
+    /* A fresh dedicated key for this association: its counters restart
+     * at 0 safely because the key is new. */
+    const ami_crypto *k = c->cfg.crypto;
+    size_t len = c->cfg.suite == 2 ? 32u : 16u;
+    rc = k->random(k->user_data, c->ded_key, len);
+    if (rc == AMI_OK)
+      rc = ami_sec_set_key(&c->sec, AMI_SEC_KEY_DEDICATED, c->ded_key, len);
+    if (rc != AMI_OK)
+      return rc;
+    c->ded_len = len;
   }
   ami_acse a;
   memset(&a, 0, sizeof a);

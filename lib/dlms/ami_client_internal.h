@@ -45,6 +45,7 @@ struct ami_client {
   uint8_t password[AMI_CLIENT_PASSWORD_MAX];
   size_t password_len;
   uint8_t ded_key[AMI_SEC_KEY_MAX]; /* sent in the InitiateRequest */
+  size_t ded_len;                   /* 0 = no dedicated key */
   bool ciphered;                    /* context LN_CIPHERED */
   bool use_sec; /* ciphered or HLS-GMAC: the security context is set up */
   ami_sec_ctx sec;

@@ -84,7 +84,7 @@ static void free_session(session *s) {
 /* ---------------------------------------------------------------------- */
 /* Harness: an engine over the test link, recording every callback. */
 
-#define MAX_RESP 16
+#define MAX_RESP 32
 typedef struct resp {
   uint32_t id;
   ami_client_op op;
@@ -920,6 +920,310 @@ static void test_set_datablocks(void **state) {
   harness_free(h);
 }
 
+/* An ACTION whose parameters exceed the server's max PDU goes in pblocks
+ * (with-first-pblock, then with-pblock), each acknowledged by an
+ * ACTION-Response next-pblock; the final answer is a normal response. */
+static void test_action_pblocks(void **state) {
+  (void)state;
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  harness *h = associated(&cfg);
+  uint8_t big[1204];
+  big[0] = 0x09;
+  big[1] = 0x82;
+  big[2] = 0x04;
+  big[3] = 0xB0;
+  for (size_t i = 4; i < sizeof big; i++)
+    big[i] = (uint8_t)(i * 7);
+  ami_apdu_desc m = {9, {0, 0, 10, 0, 0, 255}, 1};
+  uint32_t id;
+  assert_ami_ok(
+      ami_client_action(h->c, &m, ami_span_make(big, sizeof big), &id));
+  uint8_t joined[2048];
+  size_t jlen = 0;
+  uint32_t block = 0;
+  for (int round = 0; round < 10; round++) {
+    uint8_t buf[AMI_TEST_LINK_MAX];
+    size_t n = ami_client_pull(h->c, buf, sizeof buf, 100);
+    assert_true(n > 0 && n <= 500);
+    ami_apdu a;
+    assert_ami_ok(ami_apdu_decode(ami_span_make(buf, n), &a));
+    assert_int_equal(a.tag, AMI_APDU_ACTION_REQUEST);
+    const ami_apdu_action_request *r = &a.u.action_request;
+    assert_int_equal(r->choice, block == 0 ? 4 : 6);
+    if (block == 0) {
+      assert_int_equal(r->method.class_id, 9);
+      assert_int_equal(r->method.id, 1);
+    }
+    assert_int_equal(r->block.block_number, ++block);
+    memcpy(joined + jlen, r->block.raw.p, r->block.raw.len);
+    jlen += r->block.raw.len;
+    char ack[64];
+    if (r->block.last) {
+      feed_hex(h, "C701C10000", 101);
+      break;
+    }
+    snprintf(ack, sizeof ack, "C704C1%08X", block);
+    feed_hex(h, ack, 101);
+    assert_int_equal(h->nresp, 0);
+  }
+  assert_true(block >= 3);
+  assert_int_equal(jlen, sizeof big);
+  assert_memory_equal(joined, big, sizeof big);
+  assert_int_equal(h->nresp, 1);
+  assert_ami_ok(h->r[0].error);
+  assert_int_equal(h->r[0].dar[0], 0);
+  assert_int_equal(h->r[0].len[0], 0);
+  harness_free(h);
+}
+
+/* GET-with-list answered in two datablocks: the engine asks for the next
+ * block (get-request-next, C0 02 iip block-number) and splits the joined
+ * SEQUENCE OF Get-Data-Result into results. */
+static void test_get_list_datablocks(void **state) {
+  (void)state;
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  harness *h = associated(&cfg);
+  ami_apdu_attr_sel items[2];
+  memset(items, 0, sizeof items);
+  items[0].attr = CLOCK_TIME;
+  items[1].attr = LDN;
+  uint32_t id;
+  assert_ami_ok(ami_client_get_list(h->c, items, 2, &id));
+  uint8_t buf[512];
+  assert_true(ami_client_pull(h->c, buf, sizeof buf, 1) > 0);
+  /* raw = 02 | 00 0600000005 | 01 03, split after four bytes. */
+  feed_hex(h, "C402C1 00 00000001 00 04 02000600", 2);
+  size_t n;
+  uint8_t *v = ami_test_hex("C002C100000001", &n);
+  expect_tx(h, v, n, 3);
+  free(v);
+  feed_hex(h, "C402C1 01 00000002 00 05 0000050103", 4);
+  assert_int_equal(h->nresp, 1);
+  assert_ami_ok(h->r[0].error);
+  assert_int_equal(h->r[0].count, 2);
+  ami_test_assert_bytes(h->r[0].data[0], h->r[0].len[0], "0600000005");
+  assert_int_equal(h->r[0].dar[1], 3);
+
+  /* A block out of sequence fails the request; the engine is then idle. */
+  assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
+  assert_true(ami_client_pull(h->c, buf, sizeof buf, 5) > 0);
+  feed_hex(h, "C402C1 00 00000002 00 02 0100", 6);
+  assert_int_equal(h->nresp, 2);
+  assert_ami(AMI_E_BLOCK_NUMBER, h->r[1].error);
+  assert_false(ami_client_want_write(h->c));
+  assert_int_equal(ami_client_expiry(h->c), AMI_CLIENT_NO_EXPIRY);
+  harness_free(h);
+}
+
+/* Every truncation of the recorded clock response fails the request with
+ * AMI_E_TRUNCATED (an empty APDU is ignored), never a crash. */
+static void test_truncated_responses(void **state) {
+  (void)state;
+  static const char *clock_rsp = "C401C100090C07EA0B160704030400000000090F";
+  size_t n;
+  uint8_t *full = ami_test_hex(clock_rsp, &n);
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  harness *h = associated(&cfg);
+  uint8_t buf[512];
+  for (size_t cut = 1; cut < 18; cut++) {
+    uint32_t id;
+    assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
+    assert_true(ami_client_pull(h->c, buf, sizeof buf, cut) > 0);
+    uint8_t *g = ami_test_guarded_copy(full, cut);
+    feed(h, g, cut, cut);
+    ami_test_guarded_free(g, cut);
+    assert_int_equal(h->nresp, (int)cut);
+    assert_ami(AMI_E_TRUNCATED, h->r[cut - 1].error);
+  }
+  free(full);
+  harness_free(h);
+}
+
+/* APDUs larger than our client-max-receive-pdu-size are refused. */
+static void test_max_pdu_in(void **state) {
+  (void)state;
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.max_pdu_size = 64;
+  harness *h = associated(&cfg);
+  uint32_t id;
+  assert_ami_ok(ami_client_get(h->c, &LDN, NULL, &id));
+  uint8_t buf[512];
+  assert_true(ami_client_pull(h->c, buf, sizeof buf, 1) > 0);
+  uint8_t big[70] = {0xC4, 0x01, 0xC1, 0x00, 0x09, 64};
+  feed(h, big, sizeof big, 2);
+  assert_int_equal(h->errors, 1);
+  assert_ami(AMI_E_PDU_TOO_LARGE, h->last_error);
+  assert_int_equal(h->nresp, 0);
+  harness_free(h);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Ciphering with a dedicated key, against a server made of ami_sec calls */
+
+static const uint8_t DK[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                               0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF};
+
+typedef struct fake_server {
+  ami_sec_ctx sec;
+} fake_server;
+
+static void fake_server_init(fake_server *s) {
+  ami_sec_init(&s->sec, ami_crypto_openssl());
+  assert_ami_ok(ami_sec_set_key(&s->sec, AMI_SEC_KEY_UNICAST, EK, 16));
+  assert_ami_ok(ami_sec_set_ak(&s->sec, AK, 16));
+  ami_sec_set_own_title(&s->sec, SERVER_TITLE);
+  ami_sec_set_peer_title(&s->sec, CLIENT_TITLE);
+}
+
+/* Decipher a client APDU; returns the plaintext length in out. */
+static size_t server_open(fake_server *s, const uint8_t *p, size_t n,
+                          uint8_t *out, size_t cap, ami_sec_info *info) {
+  ami_wr w;
+  ami_wr_init(&w, out, cap);
+  assert_ami_ok(ami_sec_decrypt(&s->sec, ami_span_make(p, n), &w, info));
+  return w.len;
+}
+
+static size_t server_seal(fake_server *s, ami_sec_form form, const char *hex,
+                          uint8_t *out, size_t cap) {
+  size_t n;
+  uint8_t *plain = ami_test_hex(hex, &n);
+  ami_wr w;
+  ami_wr_init(&w, out, cap);
+  assert_ami_ok(ami_sec_encrypt(&s->sec, form, AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC,
+                                ami_span_make(plain, n), &w));
+  free(plain);
+  return w.len;
+}
+
+static void test_dedicated_key(void **state) {
+  (void)state;
+  fake_server srv;
+  fake_server_init(&srv);
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.context = AMI_ACSE_CTX_LN_CIPHERED;
+  cfg.crypto = ami_crypto_openssl();
+  cfg.ek = EK;
+  cfg.ek_len = 16;
+  cfg.ak = AK;
+  cfg.ak_len = 16;
+  memcpy(cfg.system_title, CLIENT_TITLE, 8);
+  cfg.dedicated_key = DK;
+  cfg.dedicated_key_len = 16;
+  cfg.cipher_form = AMI_SEC_FORM_DED;
+  cfg.conformance = 0x401E1D;
+  cfg.max_pdu_size = 1200;
+  harness *h = plain_harness(&cfg);
+  h->have_ic = true;
+  h->ic_load = 100;
+  assert_ami_ok(ami_client_associate(h->c));
+  uint32_t id;
+  assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
+
+  /* The AARQ: calling-AP-title, glo-initiateRequest with IC 100 carrying
+   * the dedicated key. */
+  uint8_t buf[1024], plain[1024], enc[256];
+  size_t n = ami_client_pull(h->c, buf, sizeof buf, 1);
+  ami_acse q;
+  assert_ami_ok(ami_acse_decode(ami_span_make(buf, n), &q));
+  assert_int_equal(q.u.aarq.context.id, AMI_ACSE_CTX_LN_CIPHERED);
+  assert_memory_equal(q.u.aarq.calling_ap_title.value.p, CLIENT_TITLE, 8);
+  assert_false(q.u.aarq.mechanism.present);
+  ami_wr w;
+  ami_wr_init(&w, enc, sizeof enc);
+  assert_ami_ok(ami_apdu_encode(&w, &q.u.aarq.user_info.apdu));
+  ami_sec_info info;
+  size_t pn = server_open(&srv, enc, w.len, plain, sizeof plain, &info);
+  assert_int_equal(info.ic, 100);
+  ami_apdu ir;
+  assert_ami_ok(ami_apdu_decode(ami_span_make(plain, pn), &ir));
+  assert_true(ir.u.initiate_request.has_dedicated_key);
+  assert_memory_equal(ir.u.initiate_request.dedicated_key.p, DK, 16);
+  assert_int_equal(ir.u.initiate_request.max_pdu_size, 1200);
+  assert_ami_ok(ami_sec_set_key(&srv.sec, AMI_SEC_KEY_DEDICATED, DK, 16));
+
+  /* The AARE with a glo-initiateResponse. */
+  size_t en = server_seal(&srv, AMI_SEC_FORM_GLO,
+                          "0800065F1F040040181D01F40007", enc, sizeof enc);
+  ami_acse e;
+  memset(&e, 0, sizeof e);
+  e.tag = AMI_ACSE_AARE;
+  e.u.aare.context.present = true;
+  e.u.aare.context.id = AMI_ACSE_CTX_LN_CIPHERED;
+  e.u.aare.result.present = true;
+  e.u.aare.diagnostic.present = true;
+  e.u.aare.diagnostic.source = AMI_ACSE_DIAG_USER;
+  e.u.aare.responding_ap_title.present = true;
+  e.u.aare.responding_ap_title.value = ami_span_make(SERVER_TITLE, 8);
+  e.u.aare.user_info.present = true;
+  assert_ami_ok(
+      ami_apdu_decode(ami_span_make(enc, en), &e.u.aare.user_info.apdu));
+  ami_wr_init(&w, buf, sizeof buf);
+  assert_ami_ok(ami_acse_encode(&w, &e));
+  feed(h, buf, w.len, 2);
+  assert_ami_ok(h->assoc_rc);
+  assert_int_equal(h->info.conformance, 0x40181Du);
+
+  /* The GET goes out ded-ciphered (0xD0) with the dedicated key's own
+   * counter, from 0 (a fresh key each association); the global key's
+   * counter stays where the AARQ left it. */
+  n = ami_client_pull(h->c, buf, sizeof buf, 3);
+  assert_int_equal(buf[0], AMI_APDU_DED_GET_REQUEST);
+  pn = server_open(&srv, buf, n, plain, sizeof plain, &info);
+  assert_int_equal(info.ic, 0);
+  ami_test_assert_bytes(plain, pn, "C001C1000800000100 00FF0200");
+  assert_int_equal(h->ic_stored, 101);
+
+  /* A response in clear is refused in a ciphered association. */
+  feed_hex(h, "C401C1000600001391", 4);
+  assert_int_equal(h->errors, 1);
+  assert_ami(AMI_E_SECURITY_CONTROL, h->last_error);
+  /* The ded-ciphered response is accepted. */
+  en = server_seal(&srv, AMI_SEC_FORM_DED, "C401C1000600001391", enc,
+                   sizeof enc);
+  feed(h, enc, en, 5);
+  assert_int_equal(h->nresp, 1);
+  ami_test_assert_bytes(h->r[0].data[0], h->r[0].len[0], "0600001391");
+  /* ... and once only. */
+  feed(h, enc, en, 6);
+  assert_int_equal(h->errors, 2);
+  assert_ami(AMI_E_REPLAY, h->last_error);
+  harness_free(h);
+
+  /* random_dedicated_key: a fresh key from the plugin's RNG in every AARQ;
+   * a fixed key and a random one together are refused. */
+  cfg.random_dedicated_key = true;
+  int rc;
+  h = harness_new(&cfg, NULL, &rc);
+  assert_ami(AMI_E_INVAL, rc);
+  harness_free(h);
+  cfg.dedicated_key = NULL;
+  cfg.dedicated_key_len = 0;
+  fixed_rng rng;
+  fixed_rng_init(&rng, (const uint8_t *)"\x5A\xA5", 2);
+  cfg.crypto = &rng.tc.base;
+  h = plain_harness(&cfg);
+  assert_ami_ok(ami_client_associate(h->c));
+  n = ami_client_pull(h->c, buf, sizeof buf, 1);
+  assert_ami_ok(ami_acse_decode(ami_span_make(buf, n), &q));
+  ami_wr_init(&w, enc, sizeof enc);
+  assert_ami_ok(ami_apdu_encode(&w, &q.u.aarq.user_info.apdu));
+  srv.sec.ic[AMI_SEC_KEY_UNICAST].rx_valid = false;
+  pn = server_open(&srv, enc, w.len, plain, sizeof plain, &info);
+  assert_ami_ok(ami_apdu_decode(ami_span_make(plain, pn), &ir));
+  assert_true(ir.u.initiate_request.has_dedicated_key);
+  assert_int_equal(ir.u.initiate_request.dedicated_key.len, 16);
+  ami_test_assert_bytes(ir.u.initiate_request.dedicated_key.p, 16,
+                        "5AA55AA55AA55AA55AA55AA55AA55AA5");
+  harness_free(h);
+  ami_sec_free(&srv.sec);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Timeouts, link loss, pushes */
 
@@ -1132,6 +1436,11 @@ int main(void) {
       cmocka_unit_test(test_aare_rejected),
       cmocka_unit_test(test_services),
       cmocka_unit_test(test_set_datablocks),
+      cmocka_unit_test(test_action_pblocks),
+      cmocka_unit_test(test_get_list_datablocks),
+      cmocka_unit_test(test_truncated_responses),
+      cmocka_unit_test(test_max_pdu_in),
+      cmocka_unit_test(test_dedicated_key),
       cmocka_unit_test(test_timeout_mid_block),
       cmocka_unit_test(test_link_lost),
       cmocka_unit_test(test_push),
