@@ -798,8 +798,9 @@ static void on_set_response(ami_client *c, const ami_apdu_set_response *s,
     return;
   }
   bool more = c->tx_blocks && c->tx_off < c->cur.len - c->cur.tail;
-  if ((s->choice == 1 && !c->tx_blocks) ||
-      (s->choice == 3 && c->tx_blocks && !more)) {
+  /* A normal response ends the request at any point: a server may refuse
+   * a transfer in blocks before its end. */
+  if (s->choice == 1 || (s->choice == 3 && c->tx_blocks && !more)) {
     if (s->choice == 3 && s->block_number != c->tx_block) {
       finish(c, AMI_E_BLOCK_NUMBER, 0, NULL);
       return;
@@ -833,7 +834,7 @@ static void on_action_response(ami_client *c, const ami_apdu_action_response *r,
   }
   bool more = c->tx_blocks && c->tx_off < c->cur.len - c->cur.tail;
   int rc;
-  if (r->choice == 1 && !more && c->block_next == 1) {
+  if (r->choice == 1 && c->block_next == 1) { /* also a refusal mid-pblocks */
     c->results[0].dar = r->result.result;
     c->results[0].data = ami_span_make(NULL, 0);
     if (r->result.has_return && r->result.ret.choice == 0)

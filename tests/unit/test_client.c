@@ -917,6 +917,18 @@ static void test_set_datablocks(void **state) {
   assert_int_equal(h->nresp, 1);
   assert_ami_ok(h->r[0].error);
   assert_int_equal(h->r[0].dar[0], 0);
+
+  /* The server refuses after the first block (SET-Response-Normal with
+   * read-write-denied): the request ends there with that result. */
+  assert_ami_ok(
+      ami_client_set(h->c, &d, NULL, ami_span_make(big, sizeof big), &id));
+  uint8_t buf[AMI_TEST_LINK_MAX];
+  assert_true(ami_client_pull(h->c, buf, sizeof buf, 200) > 0);
+  feed_hex(h, "C501C103", 201);
+  assert_int_equal(h->nresp, 2);
+  assert_ami_ok(h->r[1].error);
+  assert_int_equal(h->r[1].dar[0], 3);
+  assert_false(ami_client_want_write(h->c));
   harness_free(h);
 }
 
