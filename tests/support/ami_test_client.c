@@ -7,10 +7,10 @@
 
 #include <string.h>
 
-#define TL(l) ((ami_test_link *)(void *)(l))
+#define TL(l) ((ami_test_client_link *)(void *)(l))
 
 /* A pending connect/disconnect is reported before anything else. */
-static bool pending_event(ami_test_link *t, ami_link_event *ev) {
+static bool pending_event(ami_test_client_link *t, ami_link_event *ev) {
   memset(ev, 0, sizeof *ev);
   if (t->connect_pending) {
     t->connect_pending = false;
@@ -29,13 +29,13 @@ static bool pending_event(ami_test_link *t, ami_link_event *ev) {
 static int tl_recv(ami_link *l, const uint8_t *p, size_t n, size_t *consumed,
                    uint64_t now_ms, ami_link_event *ev) {
   (void)now_ms;
-  ami_test_link *t = TL(l);
+  ami_test_client_link *t = TL(l);
   *consumed = 0;
   if (pending_event(t, ev))
     return AMI_OK;
   if (n == 0)
     return AMI_E_AGAIN;
-  if (n > AMI_TEST_LINK_MAX) {
+  if (n > AMI_TEST_CLIENT_LINK_MAX) {
     *consumed = n;
     ev->kind = AMI_LINK_EV_ERROR;
     ev->error = AMI_E_WRAPPER_TOO_LONG;
@@ -50,14 +50,15 @@ static int tl_recv(ami_link *l, const uint8_t *p, size_t n, size_t *consumed,
 
 static int tl_send(ami_link *l, ami_span apdu, uint64_t now_ms) {
   (void)now_ms;
-  ami_test_link *t = TL(l);
+  ami_test_client_link *t = TL(l);
   if (t->send_rc)
     return t->send_rc;
   if (!t->connected)
     return AMI_E_STATE;
-  if (apdu.len > AMI_TEST_LINK_MAX || t->out_count == AMI_TEST_LINK_QUEUE)
+  if (apdu.len > AMI_TEST_CLIENT_LINK_MAX ||
+      t->out_count == AMI_TEST_CLIENT_LINK_QUEUE)
     return AMI_E_LIMIT;
-  unsigned slot = (t->out_head + t->out_count) % AMI_TEST_LINK_QUEUE;
+  unsigned slot = (t->out_head + t->out_count) % AMI_TEST_CLIENT_LINK_QUEUE;
   memcpy(t->out[slot], apdu.p, apdu.len);
   t->out_len[slot] = apdu.len;
   t->out_count++;
@@ -66,22 +67,22 @@ static int tl_send(ami_link *l, ami_span apdu, uint64_t now_ms) {
 
 static size_t tl_pull(ami_link *l, uint8_t *buf, size_t cap, uint64_t now_ms) {
   (void)now_ms;
-  ami_test_link *t = TL(l);
+  ami_test_client_link *t = TL(l);
   if (t->out_count == 0 || cap < t->out_len[t->out_head])
     return 0;
   size_t n = t->out_len[t->out_head];
   memcpy(buf, t->out[t->out_head], n);
-  t->out_head = (t->out_head + 1) % AMI_TEST_LINK_QUEUE;
+  t->out_head = (t->out_head + 1) % AMI_TEST_CLIENT_LINK_QUEUE;
   t->out_count--;
   return n;
 }
 
 static bool tl_want_write(const ami_link *l) {
-  return ((const ami_test_link *)(const void *)l)->out_count > 0;
+  return ((const ami_test_client_link *)(const void *)l)->out_count > 0;
 }
 
 static uint64_t tl_expiry(const ami_link *l) {
-  const ami_test_link *t = (const ami_test_link *)(const void *)l;
+  const ami_test_client_link *t = (const ami_test_client_link *)(const void *)l;
   return t->connect_pending || t->disconnect_pending ? 0 : AMI_LINK_NO_EXPIRY;
 }
 
@@ -92,7 +93,7 @@ static int tl_handle_expiry(ami_link *l, uint64_t now_ms, ami_link_event *ev) {
 
 static int tl_connect(ami_link *l, uint64_t now_ms) {
   (void)now_ms;
-  ami_test_link *t = TL(l);
+  ami_test_client_link *t = TL(l);
   t->connects++;
   t->connected = true;
   t->connect_pending = true;
@@ -101,12 +102,12 @@ static int tl_connect(ami_link *l, uint64_t now_ms) {
 
 static int tl_disconnect(ami_link *l, uint64_t now_ms) {
   (void)now_ms;
-  ami_test_link_drop(TL(l));
+  ami_test_client_link_drop(TL(l));
   return AMI_OK;
 }
 
 static bool tl_is_connected(const ami_link *l) {
-  return ((const ami_test_link *)(const void *)l)->connected;
+  return ((const ami_test_client_link *)(const void *)l)->connected;
 }
 
 static void tl_free(ami_link *l) {
@@ -117,11 +118,11 @@ static const ami_link_vtbl TL_VTBL = {
     tl_recv,          tl_send,    tl_pull,       tl_want_write,   tl_expiry,
     tl_handle_expiry, tl_connect, tl_disconnect, tl_is_connected, tl_free};
 
-void ami_test_link_init(ami_test_link *l) {
+void ami_test_client_link_init(ami_test_client_link *l) {
   memset(l, 0, sizeof *l);
   l->base.vt = &TL_VTBL;
 }
 
-void ami_test_link_drop(ami_test_link *l) {
+void ami_test_client_link_drop(ami_test_client_link *l) {
   l->disconnect_pending = true;
 }

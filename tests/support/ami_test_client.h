@@ -14,10 +14,10 @@
 
 #include "ami/ami_link.h"
 
-#define AMI_TEST_LINK_QUEUE 8
-#define AMI_TEST_LINK_MAX   4096
+#define AMI_TEST_CLIENT_LINK_QUEUE 8
+#define AMI_TEST_CLIENT_LINK_MAX   4096
 
-typedef struct ami_test_link {
+typedef struct ami_test_client_link {
   ami_link base; /* give &base to the engine */
   bool connected;
   bool connect_pending;    /* EV_CONNECTED not yet reported */
@@ -25,15 +25,15 @@ typedef struct ami_test_link {
   int send_rc;             /* when not 0, send_apdu returns it */
   unsigned connects;       /* connect() calls */
   /* Sent APDUs not yet pulled. */
-  uint8_t out[AMI_TEST_LINK_QUEUE][AMI_TEST_LINK_MAX];
-  size_t out_len[AMI_TEST_LINK_QUEUE];
+  uint8_t out[AMI_TEST_CLIENT_LINK_QUEUE][AMI_TEST_CLIENT_LINK_MAX];
+  size_t out_len[AMI_TEST_CLIENT_LINK_QUEUE];
   unsigned out_head, out_count;
   /* A copy of the last received chunk (EV_APDU borrows it). */
-  uint8_t in[AMI_TEST_LINK_MAX + 1];
-} ami_test_link;
+  uint8_t in[AMI_TEST_CLIENT_LINK_MAX + 1];
+} ami_test_client_link;
 
-void ami_test_link_init(ami_test_link *l);
+void ami_test_client_link_init(ami_test_client_link *l);
 /* Make the next recv()/handle_expiry() report EV_DISCONNECTED. */
-void ami_test_link_drop(ami_test_link *l);
+void ami_test_client_link_drop(ami_test_client_link *l);
 
 #endif /* AMI_TEST_CLIENT_H */

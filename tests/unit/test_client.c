@@ -98,7 +98,7 @@ typedef struct resp {
 } resp;
 
 typedef struct harness {
-  ami_test_link link;
+  ami_test_client_link link;
   ami_client *c;
   int assoc_calls, assoc_rc;
   ami_client_assoc_info info; /* spans cleared */
@@ -212,7 +212,7 @@ static harness *harness_new(const ami_client_cfg *cfg,
                             const ami_allocator *alloc, int *rc) {
   harness *h = calloc(1, sizeof *h);
   assert_non_null(h);
-  ami_test_link_init(&h->link);
+  ami_test_client_link_init(&h->link);
   *rc = ami_client_new(&h->c, cfg, &CALLBACKS, h, &h->link.base, alloc);
   return h;
 }
@@ -228,11 +228,12 @@ static void harness_free(harness *h) {
 
 /* Pull one APDU and compare it with the expected bytes. */
 static void expect_tx(harness *h, const uint8_t *p, size_t n, uint64_t now) {
-  uint8_t buf[AMI_TEST_LINK_MAX];
+  uint8_t buf[AMI_TEST_CLIENT_LINK_MAX];
   assert_true(ami_client_want_write(h->c));
   size_t got = ami_client_pull(h->c, buf, sizeof buf, now);
   if (got != n || memcmp(buf, p, n) != 0) {
-    char a[2 * AMI_TEST_LINK_MAX + 1], b[2 * AMI_TEST_LINK_MAX + 1];
+    char a[2 * AMI_TEST_CLIENT_LINK_MAX + 1],
+        b[2 * AMI_TEST_CLIENT_LINK_MAX + 1];
     for (size_t i = 0; i < got; i++)
       sprintf(a + 2 * i, "%02X", buf[i]);
     a[2 * got] = 0;
@@ -886,7 +887,7 @@ static void test_set_datablocks(void **state) {
   size_t jlen = 0;
   uint32_t block = 0;
   for (int round = 0; round < 10; round++) {
-    uint8_t buf[AMI_TEST_LINK_MAX];
+    uint8_t buf[AMI_TEST_CLIENT_LINK_MAX];
     size_t n = ami_client_pull(h->c, buf, sizeof buf, 100);
     assert_true(n > 0 && n <= 500);
     ami_apdu a;
@@ -922,7 +923,7 @@ static void test_set_datablocks(void **state) {
    * read-write-denied): the request ends there with that result. */
   assert_ami_ok(
       ami_client_set(h->c, &d, NULL, ami_span_make(big, sizeof big), &id));
-  uint8_t buf[AMI_TEST_LINK_MAX];
+  uint8_t buf[AMI_TEST_CLIENT_LINK_MAX];
   assert_true(ami_client_pull(h->c, buf, sizeof buf, 200) > 0);
   feed_hex(h, "C501C103", 201);
   assert_int_equal(h->nresp, 2);
@@ -955,7 +956,7 @@ static void test_action_pblocks(void **state) {
   size_t jlen = 0;
   uint32_t block = 0;
   for (int round = 0; round < 10; round++) {
-    uint8_t buf[AMI_TEST_LINK_MAX];
+    uint8_t buf[AMI_TEST_CLIENT_LINK_MAX];
     size_t n = ami_client_pull(h->c, buf, sizeof buf, 100);
     assert_true(n > 0 && n <= 500);
     ami_apdu a;
@@ -1304,7 +1305,7 @@ static void test_link_lost(void **state) {
   assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
   uint8_t buf[512];
   assert_true(ami_client_pull(h->c, buf, sizeof buf, 1) > 0);
-  ami_test_link_drop(&h->link);
+  ami_test_client_link_drop(&h->link);
   assert_ami_ok(ami_client_handle_expiry(h->c, 2));
   assert_int_equal(h->nresp, 2);
   assert_ami(AMI_E_CLOSED, h->r[0].error);
@@ -1348,8 +1349,8 @@ static void test_push(void **state) {
 /* Bad configurations and calls in the wrong state. */
 static void test_api_misuse(void **state) {
   (void)state;
-  ami_test_link link;
-  ami_test_link_init(&link);
+  ami_test_client_link link;
+  ami_test_client_link_init(&link);
   ami_client *c = NULL;
   ami_client_cfg cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -1414,7 +1415,7 @@ static void test_failing_allocator(void **state) {
     assert_true(g1 == AMI_OK || g1 == AMI_E_NOMEM);
     assert_true(g2 == AMI_OK || g2 == AMI_E_NOMEM);
     assert_ami_ok(ami_client_release(h->c));
-    uint8_t buf[AMI_TEST_LINK_MAX];
+    uint8_t buf[AMI_TEST_CLIENT_LINK_MAX];
     for (int i = 0; i < s.n; i++) {
       if (s.a[i].tx)
         (void)ami_client_pull(h->c, buf, sizeof buf, (uint64_t)i);
