@@ -25,6 +25,17 @@
 #include "ami_test_crypto.h"
 #include "ami_test_session.h"
 
+/* Once the real links are merged (branch `link`), the recordings are also
+ * replayed frame for frame through them: wrapper and HDLC. */
+#if defined(__has_include)
+#if __has_include("ami/ami_hdlc_link.h") && __has_include("ami_test_link.h")
+#define AMI_TEST_HAVE_LINKS 1
+#include "ami/ami_hdlc_link.h"
+#include "ami/ami_wrapper_link.h"
+#include "ami_test_link.h"
+#endif
+#endif
+
 #define NONE_SESSION                                                           \
   "vectors/dlms/gurux-sessions/gurux_wrapper_ln_none_clock.txt"
 #define HLS_SESSION                                                            \
@@ -1438,6 +1449,154 @@ static void test_failing_allocator(void **state) {
   free_session(&s);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Over the real links: every client FRAME (wrapper header; HDLC SNRM, I
+ * frames, RR polls, DISC) must equal the recorded one. */
+
+#ifdef AMI_TEST_HAVE_LINKS
+/* Replay whole frames; the harness's link field is unused here. The
+ * application disconnects the link after the release (HDLC DISC). */
+static void replay_frames(harness *h, ami_link *l, const char *file) {
+  ami_test_recording r;
+  if (!ami_test_recording_load(&r, file)) {
+    skip();
+    return;
+  }
+  size_t frames = 0;
+  bool disconnected = false;
+  for (size_t i = 0; i < r.n; i++) {
+    uint64_t now = 1000u + 10u * i;
+    if (h->released && !disconnected) {
+      assert_ami_ok(ami_link_disconnect(l, now));
+      disconnected = true;
+    }
+    if (r.f[i].tx) {
+      expect_tx(h, r.f[i].bytes, r.f[i].len, now);
+      frames++;
+    } else {
+      feed(h, r.f[i].bytes, r.f[i].len, now);
+    }
+  }
+  assert_true(frames >= 10);
+  ami_test_recording_free(&r);
+}
+
+static harness *harness_over(const ami_client_cfg *cfg, ami_link *l) {
+  harness *h = calloc(1, sizeof *h);
+  assert_non_null(h);
+  assert_ami_ok(ami_client_new(&h->c, cfg, &CALLBACKS, h, l, NULL));
+  return h;
+}
+
+static void queue_clock_session(harness *h) {
+  uint32_t id;
+  assert_ami_ok(ami_client_associate(h->c));
+  assert_ami_ok(ami_client_get(h->c, &ASSOC_VIEW, NULL, &id));
+  assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
+}
+
+static void test_over_wrapper_link(void **state) {
+  (void)state;
+  session s;
+  if (!load_session(NONE_SESSION, &s)) {
+    skip();
+    return;
+  }
+  ami_client_cfg cfg = none_cfg(&s);
+  ami_wrapper_link wl;
+  ami_wrapper_link_config wc;
+  memset(&wc, 0, sizeof wc);
+  wc.role = AMI_LINK_CLIENT;
+  wc.own_wport = 0x10;
+  wc.peer_wport = 1;
+  ami_link *l = ami_wrapper_link_init(&wl, &wc);
+  harness *h = harness_over(&cfg, l);
+  queue_clock_session(h);
+  assert_ami_ok(ami_client_release(h->c));
+  replay_frames(h, l, NONE_SESSION);
+  assert_int_equal(h->nresp, 2);
+  check_object_list(&h->r[0]);
+  check_clock_2026_11_22(&h->r[1]);
+  assert_int_equal(h->released, 1);
+  harness_free(h);
+  ami_link_free(l);
+
+  /* The HLS-GMAC session, client wPort 1. */
+  fixed_rng rng;
+  uint32_t ic;
+  uint8_t ctos[16];
+  session hs;
+  if (!load_session(HLS_SESSION, &hs)) {
+    free_session(&s);
+    skip();
+    return;
+  }
+  recorded_ctos(&hs, ctos);
+  fixed_rng_init(&rng, ctos, 16);
+  ami_client_cfg hc = hls_cfg(&hs, &rng, &ic);
+  wc.own_wport = 1;
+  l = ami_wrapper_link_init(&wl, &wc);
+  h = harness_over(&hc, l);
+  h->have_ic = true;
+  h->ic_load = ic;
+  queue_clock_session(h);
+  uint32_t id;
+  assert_ami_ok(ami_client_get(h->c, &LDN, NULL, &id));
+  assert_ami_ok(ami_client_release(h->c));
+  replay_frames(h, l, HLS_SESSION);
+  assert_int_equal(h->nresp, 3);
+  check_object_list(&h->r[0]);
+  assert_int_equal(h->errors, 0);
+  harness_free(h);
+  ami_link_free(l);
+  free_session(&hs);
+  free_session(&s);
+}
+
+static void test_over_hdlc_link(void **state) {
+  (void)state;
+  static const char *file =
+      "vectors/dlms/gurux-sessions/gurux_hdlc_ln_none_clock.txt";
+  session s;
+  if (!load_session(file, &s)) {
+    skip();
+    return;
+  }
+  ami_client_cfg cfg = none_cfg(&s);
+  ami_hdlc_link *hl = calloc(1, sizeof *hl);
+  assert_non_null(hl);
+  ami_hdlc_link_config hc;
+  memset(&hc, 0, sizeof hc);
+  hc.role = AMI_LINK_CLIENT;
+  hc.client_address = AMI_HDLC_CLIENT_PUBLIC;
+  hc.server_address = ami_hdlc_addr_client(1);
+  hc.max_apdu = 65535;
+  ami_link *l = ami_hdlc_link_init(hl, &hc);
+  harness *h = harness_over(&cfg, l);
+  queue_clock_session(h);
+  assert_ami_ok(ami_client_release(h->c));
+  replay_frames(h, l, file); /* SNRM .. segmented I frames, RR .. DISC */
+  assert_int_equal(h->nresp, 2);
+  check_object_list(&h->r[0]);
+  check_clock_2026_11_22(&h->r[1]);
+  assert_int_equal(h->released, 1);
+  assert_false(ami_link_is_connected(l));
+  harness_free(h);
+  ami_link_free(l);
+  free(hl);
+  free_session(&s);
+}
+#else
+static void test_over_wrapper_link(void **state) {
+  (void)state;
+  skip(); /* the link branch is not merged yet */
+}
+static void test_over_hdlc_link(void **state) {
+  (void)state;
+  skip();
+}
+#endif
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gurux_none_session),
@@ -1459,6 +1618,8 @@ int main(void) {
       cmocka_unit_test(test_push),
       cmocka_unit_test(test_api_misuse),
       cmocka_unit_test(test_failing_allocator),
+      cmocka_unit_test(test_over_wrapper_link),
+      cmocka_unit_test(test_over_hdlc_link),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
