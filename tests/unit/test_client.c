@@ -1583,7 +1583,42 @@ static void test_over_hdlc_link(void **state) {
   assert_false(ami_link_is_connected(l));
   harness_free(h);
   ami_link_free(l);
+
+  /* The HLS-GMAC session over HDLC, client SAP 1 (IC from 5000000). */
+  static const char *hfile =
+      "vectors/dlms/gurux-sessions/gurux_hdlc_ln_hlsgmac_ae_clock.txt";
+  session hs;
+  if (!load_session(hfile, &hs)) {
+    free(hl);
+    free_session(&s);
+    skip();
+    return;
+  }
+  fixed_rng rng;
+  uint8_t ctos[16];
+  uint32_t ic;
+  recorded_ctos(&hs, ctos);
+  fixed_rng_init(&rng, ctos, 16);
+  ami_client_cfg hcfg = hls_cfg(&hs, &rng, &ic);
+  assert_int_equal(ic, 5000000u);
+  memset(hl, 0, sizeof *hl);
+  hc.client_address = 1;
+  l = ami_hdlc_link_init(hl, &hc);
+  h = harness_over(&hcfg, l);
+  h->have_ic = true;
+  h->ic_load = ic;
+  queue_clock_session(h);
+  assert_ami_ok(ami_client_release(h->c));
+  replay_frames(h, l, hfile);
+  assert_int_equal(h->nresp, 2);
+  check_object_list(&h->r[0]);
+  check_clock_2026_11_22(&h->r[1]);
+  assert_int_equal(h->errors, 0);
+  assert_int_equal(h->released, 1);
+  harness_free(h);
+  ami_link_free(l);
   free(hl);
+  free_session(&hs);
   free_session(&s);
 }
 #else
