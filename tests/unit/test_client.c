@@ -1357,6 +1357,38 @@ static void test_push(void **state) {
   harness_free(h);
 }
 
+/* rotate_invoke_id: each request takes the next invoke-id, so the late
+ * answer to a request that timed out is told apart and dropped. */
+static void test_rotate_invoke_id(void **state) {
+  (void)state;
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.rotate_invoke_id = true;
+  cfg.invoke_id = 15;
+  cfg.timeout_ms = 100;
+  cfg.normal_priority = true;
+  harness *h = associated(&cfg);
+  uint32_t id;
+  assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
+  size_t n;
+  uint8_t *v = ami_test_hex("C0014F000800000100 00FF0200", &n);
+  expect_tx(h, v, n, 10);
+  free(v);
+  assert_ami_ok(ami_client_handle_expiry(h->c, 110));
+  assert_ami(AMI_E_TIMEOUT, h->r[0].error);
+  assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
+  v = ami_test_hex("C00140000800000100 00FF0200", &n); /* 15 -> 0 */
+  expect_tx(h, v, n, 120);
+  free(v);
+  feed_hex(h, "C4014F000600001391", 121); /* the late answer to id 15 */
+  assert_int_equal(h->nresp, 1);
+  assert_int_equal(h->errors, 1);
+  feed_hex(h, "C40140000600001392", 122);
+  assert_int_equal(h->nresp, 2);
+  ami_test_assert_bytes(h->r[1].data[0], h->r[1].len[0], "0600001392");
+  harness_free(h);
+}
+
 /* Bad configurations and calls in the wrong state. */
 static void test_api_misuse(void **state) {
   (void)state;
@@ -1651,6 +1683,7 @@ int main(void) {
       cmocka_unit_test(test_timeout_mid_block),
       cmocka_unit_test(test_link_lost),
       cmocka_unit_test(test_push),
+      cmocka_unit_test(test_rotate_invoke_id),
       cmocka_unit_test(test_api_misuse),
       cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_over_wrapper_link),
