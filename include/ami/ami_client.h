@@ -126,8 +126,13 @@ typedef struct ami_client_cfg {
   const uint8_t *dedicated_key;
   size_t dedicated_key_len;
   /* Protection of requests: AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC (default
-   * both). Responses must carry at least the same. */
+   * both). Responses must carry at least the same. The AK may be left out
+   * only when this is AMI_SEC_SC_ENC alone and the mechanism is not GMAC. */
   uint8_t security;
+  /* Accept a received security suite id that differs from `suite` when its
+   * cipher is the same (ids 0 and 1): meters such as the Kaifa MA309 push
+   * with suite id 1 (see AMI_SEC_POLICY_LAX_SUITE). Off by default. */
+  bool lax_suite;
   /* Envelope of ciphered GET/SET/ACTION requests: AMI_SEC_FORM_GLO (default),
    * _DED, _GENERAL_GLO or _GENERAL_DED. The InitiateRequest in the AARQ/RLRQ
    * and the HLS pass-3 ACTION always use service-specific glo-ciphering. */

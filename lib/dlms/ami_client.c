@@ -153,14 +153,19 @@ static int sec_setup(ami_client *c, const ami_client_cfg *cfg) {
   int rc = ami_crypto_check(cfg->crypto);
   if (rc != AMI_OK)
     return AMI_E_INVAL;
-  if (!cfg->ek || !cfg->ak || cfg->suite > 2)
+  bool need_ak = cfg->mechanism == AMI_ACSE_MECH_GMAC ||
+                 (cfg->security & AMI_SEC_SC_AUTH) != 0;
+  if (!cfg->ek || (need_ak && !cfg->ak) || cfg->suite > 2)
     return AMI_E_INVAL;
   ami_sec_init(&c->sec, cfg->crypto);
   c->sec.suite = cfg->suite;
   if ((rc = ami_sec_set_key(&c->sec, AMI_SEC_KEY_UNICAST, cfg->ek,
-                            cfg->ek_len)) != AMI_OK ||
-      (rc = ami_sec_set_ak(&c->sec, cfg->ak, cfg->ak_len)) != AMI_OK)
+                            cfg->ek_len)) != AMI_OK)
     return rc;
+  if (cfg->ak && (rc = ami_sec_set_ak(&c->sec, cfg->ak, cfg->ak_len)) != AMI_OK)
+    return rc;
+  if (cfg->lax_suite)
+    c->sec.policy |= AMI_SEC_POLICY_LAX_SUITE;
   if (cfg->dedicated_key_len &&
       (rc = ami_sec_set_key(&c->sec, AMI_SEC_KEY_DEDICATED, cfg->dedicated_key,
                             cfg->dedicated_key_len)) != AMI_OK)

@@ -1357,6 +1357,61 @@ static void test_push(void **state) {
   harness_free(h);
 }
 
+/* VECTORS.md §5: a real meter's ciphered push (Kaifa MA309: general-glo-
+ * ciphering, encryption only, suite id 1, IC 00295B9A) reaches a listening
+ * engine (no association: push-only) deciphered through on_push; the body
+ * holds 1-0:32.7.0 (voltage L1). Without lax_suite the suite id 1 is
+ * refused. */
+static void test_push_ciphered_kaifa(void **state) {
+  (void)state;
+  static const char *apdu =
+      "DB084B464D10100000238201092100295B9AEFC1546E644A2C9E32EDD42CBD0F"
+      "1B945B194D086885C4D8DF86DD52CB5B448854A6D548D5D270739B2A169D05B0"
+      "13F9015070089D3C5FA45CA05E92309A645CC83D7DA40FBC8F4CF9C225AFA69A"
+      "25FF0B2AC9C2744550ABA53CE9143FD10B0AD85FD30BD6B6DFFEE65F8204DC9C"
+      "5067CA73B62E299A39D50AA730B2B9AE3836BC2F3490FB41BE5B6F930D849529"
+      "76369DD7DABBB5A4354AECA1D2486CFF2EB0C6206380BA501D122AF75D716D30"
+      "92C3960506A15E06FAB0EE5B7DFA3C2CDF0CAFD051B88E44B8B9FB8865F20CB8"
+      "9D1143CDC7EFEB07FB4C4898E764E9E3A32DDC3D1FB46961CE962B2C78050C96"
+      "598C7E4D26658043F9CBCA78189BD01B139F8AE0F739";
+  static const uint8_t kek[16] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+                                  0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B,
+                                  0x1C, 0x1D, 0x1E, 0x1F};
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.context = AMI_ACSE_CTX_LN_CIPHERED;
+  cfg.crypto = ami_crypto_openssl();
+  cfg.ek = kek;
+  cfg.ek_len = 16;
+  cfg.security = AMI_SEC_SC_ENC; /* no AK needed */
+  memcpy(cfg.system_title, CLIENT_TITLE, 8);
+  for (int lax = 0; lax < 2; lax++) {
+    cfg.lax_suite = lax == 1;
+    harness *h = plain_harness(&cfg);
+    feed_hex(h, apdu, 1);
+    if (!lax) {
+      assert_int_equal(h->pushes, 0);
+      assert_ami(AMI_E_SECURITY_CONTROL, h->last_error);
+      harness_free(h);
+      continue;
+    }
+    assert_int_equal(h->errors, 0);
+    assert_int_equal(h->pushes, 1);
+    assert_int_equal(h->push_tag, AMI_APDU_DATA_NOTIFICATION);
+    ami_span obis = ami_span_make("\x01\x00\x20\x07\x00\xFF", 6);
+    bool found = false;
+    for (size_t i = 0; i + 6 <= h->push_len; i++)
+      if (memcmp(h->push_body + i, obis.p, 6) == 0)
+        found = true;
+    assert_true(found);
+    size_t used = 0;
+    assert_ami_ok(
+        ami_axdr_validate(ami_span_make(h->push_body, h->push_len), &used));
+    assert_int_equal(used, h->push_len);
+    harness_free(h);
+  }
+}
+
 /* rotate_invoke_id: each request takes the next invoke-id, so the late
  * answer to a request that timed out is told apart and dropped. */
 static void test_rotate_invoke_id(void **state) {
@@ -1683,6 +1738,7 @@ int main(void) {
       cmocka_unit_test(test_timeout_mid_block),
       cmocka_unit_test(test_link_lost),
       cmocka_unit_test(test_push),
+      cmocka_unit_test(test_push_ciphered_kaifa),
       cmocka_unit_test(test_rotate_invoke_id),
       cmocka_unit_test(test_api_misuse),
       cmocka_unit_test(test_failing_allocator),
