@@ -1536,6 +1536,65 @@ static void test_failing_allocator(void **state) {
   free_session(&s);
 }
 
+/* Fault injection at the crypto seam: every crypto call of the HLS session
+ * in turn fails with AMI_E_CRYPTO (key set-up, challenge, ciphering,
+ * deciphering, GMAC). The engine reports it -- engine creation, the
+ * association, a request or an on_error -- never crashes, never leaks, and
+ * never reports success for what failed. */
+static void test_crypto_faults(void **state) {
+  (void)state;
+  session s;
+  if (!load_session(HLS_SESSION, &s)) {
+    skip();
+    return;
+  }
+  long total = -1;
+  for (long fail_at = 0; total < 0 || fail_at < total; fail_at++) {
+    fixed_rng rng;
+    uint8_t ctos[16];
+    uint32_t ic;
+    recorded_ctos(&s, ctos);
+    fixed_rng_init(&rng, ctos, 16);
+    rng.tc.fail_at = total < 0 ? -1 : fail_at;
+    rng.tc.fail_rc = AMI_E_CRYPTO;
+    ami_client_cfg cfg = hls_cfg(&s, &rng, &ic);
+    int rc;
+    harness *h = harness_new(&cfg, NULL, &rc);
+    if (rc != AMI_OK) {
+      assert_ami(AMI_E_CRYPTO, rc);
+      harness_free(h);
+      continue;
+    }
+    h->have_ic = true;
+    h->ic_load = ic;
+    uint32_t id;
+    assert_ami_ok(ami_client_associate(h->c));
+    assert_ami_ok(ami_client_get(h->c, &ASSOC_VIEW, NULL, &id));
+    uint8_t buf[AMI_TEST_CLIENT_LINK_MAX];
+    for (int i = 0; i < s.n; i++) {
+      if (s.a[i].tx)
+        (void)ami_client_pull(h->c, buf, sizeof buf, (uint64_t)i);
+      else
+        feed(h, s.a[i].p, s.a[i].n, (uint64_t)i);
+    }
+    assert_ami_ok(ami_client_handle_expiry(h->c, 1000000));
+    if (total < 0) { /* the clean run counts the calls */
+      total = rng.tc.calls;
+      assert_int_equal(h->nresp, 1);
+      assert_ami_ok(h->r[0].error);
+      fail_at = -1;
+    } else {
+      bool failed = h->errors > 0 || h->assoc_rc != AMI_OK ||
+                    (h->nresp == 1 && h->r[0].error != AMI_OK);
+      if (!failed)
+        fail_msg("crypto call %ld failed unnoticed", fail_at);
+    }
+    harness_free(h);
+  }
+  assert_true(total > 10);
+  free_session(&s);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Over the real links: every client FRAME (wrapper header; HDLC SNRM, I
  * frames, RR polls, DISC) must equal the recorded one. */
@@ -1742,6 +1801,7 @@ int main(void) {
       cmocka_unit_test(test_rotate_invoke_id),
       cmocka_unit_test(test_api_misuse),
       cmocka_unit_test(test_failing_allocator),
+      cmocka_unit_test(test_crypto_faults),
       cmocka_unit_test(test_over_wrapper_link),
       cmocka_unit_test(test_over_hdlc_link),
   };
