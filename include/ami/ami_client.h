@@ -26,6 +26,9 @@
  *                                   (on_associated with the reason)
  *   ASSOCIATED --release(), after the queued requests--> RLRQ sent
  *     RLRQ sent --RLRE or timeout--> IDLE (on_released)
+ *   The engine connects the link when it associates but never disconnects
+ *   it: after on_released (or a failed association) the application calls
+ *   ami_link_disconnect (HDLC: DISC) or associates again.
  *
  * Per request: queued -> in flight (deadline = now + timeout) -> for block
  * transfer, in flight again per block -> on_response once. A peer that stops
@@ -39,10 +42,18 @@
  *
  * Security (suite 0 or 2 per cfg, through ami_sec.h and the injected crypto
  * plugin): with the LN-with-ciphering context every xDLMS APDU is ciphered
- * (cfg.cipher_form and cfg.security) and every response must be ciphered,
- * authenticated by the keys and newer than the last one seen (replay check);
+ * (cfg.cipher_form and cfg.security) and every response must be ciphered
+ * (only an EXCEPTION-Response may come in clear), carry at least the
+ * protection of cfg.security, and be newer than the last one seen (replay);
  * APDUs failing that are dropped and reported through on_error (the request
  * stays in flight until it is answered or times out).
+ *
+ * Not implemented: general block transfer (GBT APDUs are dropped and
+ * reported through on_error; do not propose its conformance bit), SN
+ * referencing, SET-with-list and ACTION-with-list, general-ciphering and
+ * general-signing. An ACTION answer in pblocks (ACTION-Response-With-Pblock)
+ * is joined and delivered as the return parameters, assumed to be one Data
+ * (unverified against another implementation).
  *
  * Threads: one engine is used by one thread at a time; engines share nothing
  * (no globals), so any number may run in one process.

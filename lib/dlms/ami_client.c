@@ -935,6 +935,12 @@ static void on_apdu(ami_client *c, ami_span in, uint64_t now_ms) {
       ami__client_error(c, AMI_E_STATE, "unexpected ACSE APDU dropped");
     return;
   }
+  if (tag == AMI_APDU_GENERAL_BLOCK_TRANSFER) {
+    /* Not implemented: the request in flight will time out. */
+    ami__client_error(c, AMI_E_UNSUPPORTED,
+                      "general-block-transfer not supported; dropped");
+    return;
+  }
   ami_span plain = in;
   if (ami_apdu_is_ciphered(tag)) {
     if (!c->use_sec) {

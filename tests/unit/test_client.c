@@ -871,6 +871,10 @@ static void test_services(void **state) {
   feed_hex(h, "C401C1000600001391", 22);
   assert_int_equal(h->nresp, 6);
   assert_int_equal(h->errors, 1);
+  /* General block transfer is not implemented: dropped, reported. */
+  feed_hex(h, "E0 80 0001 0000 02 0100", 23);
+  assert_int_equal(h->errors, 2);
+  assert_ami(AMI_E_UNSUPPORTED, h->last_error);
   harness_free(h);
 }
 
