@@ -11,6 +11,7 @@ PKGS=(
   libssl-dev                        # OpenSSL libcrypto: AES-GCM, key wrap, CSPRNG
   libcmocka-dev                     # unit tests
   libjansson-dev                    # JSON output of `ami decode`
+  libuv1-dev                        # arch/posix: event loop, TCP, timers
   libmbedtls-dev libgcrypt20-dev    # bench peers: other AES-GCM implementations
   clang-format cppcheck             # lint step of CI
 )

@@ -14,6 +14,8 @@
 
 /* Subcommands: each returns the process exit status. */
 int ami_cmd_decode(int argc, char **argv);
+int ami_cmd_meter(int argc, char **argv);
+int ami_cmd_read(int argc, char **argv);
 
 /* Read all of `path` ("-" = stdin) into a malloc'd NUL-terminated buffer.
  * Returns NULL (with a message on stderr) on failure. */

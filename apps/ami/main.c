@@ -12,6 +12,8 @@ static void usage(FILE *f) {
         "commands:\n"
         "  decode    explain DLMS/COSEM bytes: wrapper or HDLC frames, APDUs,\n"
         "            encrypted APDUs (with keys), whole recorded sessions\n"
+        "  read      read and command a meter (DLMS/COSEM client)\n"
+        "  meter     a reference DLMS/COSEM server (meter) on TCP\n"
         "  version   print the version\n"
         "  help      this text\n"
         "\n"
@@ -27,6 +29,10 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "decode") == 0)
     return ami_cmd_decode(argc - 1, argv + 1);
+  if (strcmp(cmd, "read") == 0)
+    return ami_cmd_read(argc - 1, argv + 1);
+  if (strcmp(cmd, "meter") == 0)
+    return ami_cmd_meter(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("ami %s (OpenAMI)\n", AMI_CLI_VERSION);
     return 0;

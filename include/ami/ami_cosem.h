@@ -159,8 +159,10 @@ typedef struct ami_cosem_limits {
  * Other errors propagate to the engine. Security Setup's key_transfer and
  * certificate methods have no model default: only `invoke` can do them. */
 typedef struct ami_cosem_callbacks {
+  /* now_ms: the time of the request (or of the capture) being served. */
   int (*read)(void *user_data, ami_cosem_object *obj, unsigned attr,
-              const ami_apdu_selection *sel, ami_wr *out, uint8_t *dar);
+              const ami_apdu_selection *sel, uint64_t now_ms, ami_wr *out,
+              uint8_t *dar);
   int (*write)(void *user_data, ami_cosem_object *obj, unsigned attr,
                ami_span value, uint8_t *dar);
   int (*invoke)(void *user_data, ami_cosem_object *obj, unsigned method,

@@ -439,7 +439,7 @@ int ami__cosem_read(const ami__cosem_ctx *c, ami_cosem_object *o, unsigned attr,
                                                      : NULL;
   size_t mark = out->len;
   if (cb && cb->read && attr != 1) {
-    int rc = cb->read(cb->user_data, o, attr, sel, out, dar);
+    int rc = cb->read(cb->user_data, o, attr, sel, c->now_ms, out, dar);
     if (rc != AMI_E_NOT_FOUND)
       return rc == AMI_OK && out->err ? out->err : rc;
     out->len = mark;

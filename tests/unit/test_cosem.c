@@ -1048,8 +1048,10 @@ typedef struct app_double {
 } app_double;
 
 static int cb_read(void *ud, ami_cosem_object *obj, unsigned attr,
-                   const ami_apdu_selection *sel, ami_wr *out, uint8_t *dar) {
+                   const ami_apdu_selection *sel, uint64_t now_ms, ami_wr *out,
+                   uint8_t *dar) {
   (void)sel;
+  (void)now_ms;
   (void)dar;
   app_double *a = ud;
   if (ami_cosem_object_class(obj) != 3 || attr != 2)
