@@ -50,4 +50,21 @@ done
 echo
 echo "== The HLS-GMAC session over the TCP wrapper, in full"
 cat "$out/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt"
+
+# A meter and a field tool talking DLMS over loopback: `ami meter` (object
+# model + server engine) and `ami read` (client engine), HDLC over TCP,
+# HLS-GMAC with every APDU authenticated and encrypted.
+port=$((30000 + $$ % 20000))
+"$ami" meter --hdlc --listen "127.0.0.1:$port" >/dev/null 2>&1 &
+meter_pid=$!
+trap 'kill $meter_pid 2>/dev/null' EXIT
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+echo
+echo "== ami read -> ami meter: HDLC over TCP, management client, HLS-GMAC, ciphered"
+"$ami" read --hdlc --connect "127.0.0.1:$port" --client 1 --auth hls --ek "$EK" --ak "$AK" \
+  get 8 0-0:1.0.0 2 get 1 0-0:42.0.0 2 get 3 1-0:1.8.0 2 get 3 1-0:2.8.0 2 \
+  get 3 1-0:32.7.0 2 get 3 1-0:31.7.0 2 get 3 1-0:1.7.0 2 || status=1
+echo
+echo "== the last two hours of load profile 1-0:99.1.0 (public client, CSV)"
+"$ami" read --hdlc --connect "127.0.0.1:$port" --csv profile 1-0:99.1.0 '#89-#96' || status=1
 exit $status

@@ -37,6 +37,12 @@ typedef struct read_op {
   uint8_t *value; /* SET value / ACTION params (owned), may be NULL */
   size_t value_len;
   char label[96];
+  /* A register's scaler_unit, fetched by a hidden request just before its
+   * value so that the value can be shown scaled ("230.8 V"). */
+  bool hidden;  /* this op only fetches the next op's scaler_unit */
+  bool have_su; /* (value op) scaler/unit known */
+  int8_t scaler;
+  uint8_t unit;
 } read_op;
 
 typedef enum { OUT_TEXT, OUT_JSON, OUT_CSV } out_format;
@@ -222,6 +228,27 @@ static void on_response(ami_client *c, const ami_client_response *resp,
     return;
   read_op *op = &r->ops[i];
   r->answered++;
+  if (op->hidden) {
+    ami_axdr_dec d;
+    uint32_t n;
+    int8_t sc;
+    uint8_t un;
+    if (resp->error == AMI_OK && resp->count >= 1 &&
+        resp->results[0].dar == 0) {
+      ami_span v = resp->results[0].data;
+      ami_axdr_dec_init(&d, v.p, v.len);
+      if (ami_axdr_get_struct(&d, &n) == AMI_OK && n == 2 &&
+          ami_axdr_get_i8(&d, &sc) == AMI_OK &&
+          ami_axdr_get_enum(&d, &un) == AMI_OK && i + 1 < r->nops) {
+        r->ops[i + 1].have_su = true;
+        r->ops[i + 1].scaler = sc;
+        r->ops[i + 1].unit = un;
+      }
+    }
+    if (r->answered == r->nops)
+      finish(r);
+    return;
+  }
   if (resp->error != AMI_OK) {
     char msg[160];
     if (resp->exception)
@@ -241,7 +268,10 @@ static void on_response(ami_client *c, const ami_client_response *resp,
     emit_error(r, op, msg);
   } else if (resp->count >= 1 && resp->results[0].data.len > 0) {
     int err;
-    emit(r, op, dec_data_json_all(resp->results[0].data, &err));
+    json_t *v = dec_data_json_all(resp->results[0].data, &err);
+    if (op->have_su)
+      dec_annotate_scaled(v, op->scaler, op->unit);
+    emit(r, op, v);
     if (err != AMI_OK)
       r->failures++;
   } else {
@@ -465,6 +495,21 @@ static int parse_requests(reader *r, int argc, char **argv, int i) {
         if (i >= argc || !(op->value = hex_value(argv[i], &op->value_len)))
           return -1;
         i++;
+      }
+      /* Register, Extended or Demand register value: fetch its
+       * scaler_unit first (attribute 3, or 4 for a Demand register). */
+      uint16_t cls = op->desc.class_id;
+      bool value_attr = ((cls == 3 || cls == 4) && op->desc.id == 2) ||
+                        (cls == 5 && (op->desc.id == 2 || op->desc.id == 3));
+      if (op->kind == OP_GET && value_attr && r->nops + 1 < READ_MAX_OPS) {
+        r->ops[r->nops + 1] = *op;
+        memset(op, 0, sizeof *op);
+        op->kind = OP_GET;
+        op->hidden = true;
+        op->desc = r->ops[r->nops + 1].desc;
+        op->desc.id = cls == 5 ? 4 : 3;
+        snprintf(op->label, sizeof op->label, "(scaler_unit)");
+        r->nops++;
       }
     } else if (!strcmp(verb, "profile")) {
       int used;

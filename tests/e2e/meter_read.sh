@@ -37,6 +37,8 @@ for framing in wrapper hdlc; do
   out=$("${r[@]}" get 8 0-0:1.0.0 2 get 3 1-0:1.8.0 3 2>&1); status "$framing public" 0 $?
   check "$framing public clock" "[datetime 20" "$out"
   check "$framing public scaler_unit" "enum 30" "$out"
+  out=$("${r[@]}" get 3 1-0:32.7.0 2 2>&1); status "$framing scaled" 0 $?
+  check "$framing scaled unit" " V]" "$out"
 
   # The association view is longer than one APDU: block transfer.
   out=$("${r[@]}" objects 2>&1); status "$framing objects" 0 $?
