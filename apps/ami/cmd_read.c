@@ -276,8 +276,8 @@ static void on_response(ami_client *c, const ami_client_response *resp,
       r->failures++;
   } else {
     json_t *ok = json_object();
-    ami_cli_set(ok, "type", json_string("success"));
-    ami_cli_set(ok, "value", json_string("done"));
+    ami_cli_set(ok, "type", json_string("result"));
+    ami_cli_set(ok, "value", json_string("success"));
     emit(r, op, ok);
   }
   if (r->answered == r->nops)
