@@ -54,17 +54,35 @@ cat "$out/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt"
 # A meter and a field tool talking DLMS over loopback: `ami meter` (object
 # model + server engine) and `ami read` (client engine), HDLC over TCP,
 # HLS-GMAC with every APDU authenticated and encrypted.
-port=$((30000 + $$ % 20000))
-"$ami" meter --hdlc --listen "127.0.0.1:$port" >/dev/null 2>&1 &
-meter_pid=$!
+# A port below the kernel's ephemeral range (32768+), so no outgoing
+# connection can be holding it; retried on the rare collision.
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + (RANDOM % 12000)))
+  "$ami" meter --hdlc --listen "127.0.0.1:$port" --verbose >"$out/meter.log" 2>&1 &
+  meter_pid=$!
+  for _ in $(seq 100); do
+    grep -q listening "$out/meter.log" 2>/dev/null && break
+    kill -0 "$meter_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -q listening "$out/meter.log" && break
+done
 trap 'kill $meter_pid 2>/dev/null' EXIT
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+if ! kill -0 "$meter_pid" 2>/dev/null || ! grep -q listening "$out/meter.log"; then
+  echo "run: ami meter did not start:"; cat "$out/meter.log"; exit 1
+fi
+reads_ok=1
 echo
 echo "== ami read -> ami meter: HDLC over TCP, management client, HLS-GMAC, ciphered"
 "$ami" read --hdlc --connect "127.0.0.1:$port" --client 1 --auth hls --ek "$EK" --ak "$AK" \
   get 8 0-0:1.0.0 2 get 1 0-0:42.0.0 2 get 3 1-0:1.8.0 2 get 3 1-0:2.8.0 2 \
-  get 3 1-0:32.7.0 2 get 3 1-0:31.7.0 2 get 3 1-0:1.7.0 2 || status=1
+  get 3 1-0:32.7.0 2 get 3 1-0:31.7.0 2 get 3 1-0:1.7.0 2 || reads_ok=0
 echo
 echo "== the last two hours of load profile 1-0:99.1.0 (public client, CSV)"
-"$ami" read --hdlc --connect "127.0.0.1:$port" --csv profile 1-0:99.1.0 '#89-#96' || status=1
+"$ami" read --hdlc --connect "127.0.0.1:$port" --csv profile 1-0:99.1.0 '#89-#96' || reads_ok=0
+if [ $reads_ok -eq 0 ]; then
+  status=1
+  echo "run: a read failed; the meter's log (alive: $(kill -0 $meter_pid 2>/dev/null && echo yes || echo no)):"
+  cat "$out/meter.log"
+fi
 exit $status

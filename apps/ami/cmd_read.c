@@ -39,6 +39,8 @@ typedef struct read_op {
   char label[96];
   /* A register's scaler_unit, fetched by a hidden request just before its
    * value so that the value can be shown scaled ("230.8 V"). */
+  uint32_t id; /* the engine's request id, once queued */
+  bool queued;
   bool hidden;  /* this op only fetches the next op's scaler_unit */
   bool have_su; /* (value op) scaler/unit known */
   int8_t scaler;
@@ -182,8 +184,12 @@ static void queue_all(reader *r) {
       rc = ami_client_action(r->c, &op->desc,
                              ami_span_make(op->value, op->value_len), &id);
     if (rc != AMI_OK) {
-      emit_error(r, op, ami_strerror(rc));
+      if (!op->hidden)
+        emit_error(r, op, ami_strerror(rc));
       r->answered++;
+    } else {
+      op->id = id;
+      op->queued = true;
     }
   }
   if (r->answered == r->nops)
@@ -223,10 +229,14 @@ static void on_response(ami_client *c, const ami_client_response *resp,
                         void *ud) {
   reader *r = ud;
   (void)c;
-  size_t i = r->answered;
+  /* Responses are matched to requests by id, never by order. */
+  size_t i = 0;
+  while (i < r->nops && !(r->ops[i].queued && r->ops[i].id == resp->id))
+    i++;
   if (i >= r->nops)
     return;
   read_op *op = &r->ops[i];
+  op->queued = false;
   r->answered++;
   if (op->hidden) {
     ami_axdr_dec d;
@@ -637,6 +647,7 @@ int ami_cmd_read(int argc, char **argv) {
   cfg.conformance = 0x00781F | (have_ek ? 0x400000u : 0);
   cfg.timeout_ms = (uint32_t)timeout;
   cfg.max_response = 16u << 20;
+  cfg.queue_max = READ_MAX_OPS;
   cfg.crypto = ami_crypto_openssl();
   if (have_ek) {
     cfg.ek = ek;

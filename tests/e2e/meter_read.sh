@@ -13,19 +13,23 @@ check() { if grep -qF -- "$2" <<<"$3"; then passes=$((passes+1)); else
 status() { if [ "$2" = "$3" ]; then passes=$((passes+1)); else
   echo "FAIL: $1: exit $3, expected $2"; fails=$((fails+1)); fi; }
 
-base=$((20000 + $$ % 20000))
+base=$((20000 + RANDOM % 12000))  # below the ephemeral range (32768+)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$logdir"; }
 trap cleanup EXIT
 
-start_meter() { # port, extra args
-  "$ami" meter --listen "127.0.0.1:$1" "${@:2}" >/dev/null 2>&1 &
-  pids+=($!)
-  for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
+logdir=$(mktemp -d)
+start_meter() { # port, extra args: wait for the meter's own "listening" line
+  local log="$logdir/meter.$1.log"
+  "$ami" meter --listen "127.0.0.1:$1" "${@:2}" >"$log" 2>&1 &
+  local pid=$!
+  pids+=($pid)
+  for _ in $(seq 100); do
+    grep -q listening "$log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
   done
-  echo "FAIL: meter on port $1 did not start"; fails=$((fails+1))
+  echo "FAIL: meter on port $1 did not start: $(cat "$log")"; fails=$((fails+1))
 }
 
 for framing in wrapper hdlc; do
