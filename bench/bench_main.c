@@ -70,6 +70,8 @@ int main(int argc, char **argv) {
     rc |= bench_gcm();
   if (!only || strcmp(only, "hdlc") == 0)
     rc |= bench_hdlc();
+  if (!only || strcmp(only, "session") == 0)
+    rc |= bench_session();
   printf("\n(*) Gurux DLMS C, the incumbent, is not packaged by Debian and "
          "cannot be fetched on\n    this machine, so it is not run here: "
          "its figures are the ones the issue gives,\n    measured on this "
