@@ -196,16 +196,10 @@ static int fixture_build(fixture *f) {
 
 /* ---- one session's engines and links ------------------------------------- */
 
-typedef union any_link {
-  ami_wrapper_link w;
-  ami_hdlc_link h;
-} any_link;
-
 typedef struct session {
   fixture *f;
   bool hdlc;
-  any_link cl, sl; /* client and server links (caller memory) */
-  ami_link *clink, *slink;
+  ami_link *clink, *slink; /* owned: heap links of the framing's size */
   ami_client *c;
   ami_server *s;
   uint64_t now;
@@ -217,43 +211,44 @@ typedef struct session {
   int err;
 } session;
 
-static void client_link(bool hdlc, ami_link **out, any_link *l) {
+/* A link of the framing's own size on the heap (a head-end or a meter
+ * keeps one per connection); NULL when out of memory. The links of
+ * `ami read` (client 1) and `ami meter` (logical device 1, 1/17 in HDLC,
+ * information fields of 1024, window 1). */
+static ami_link *link_new(bool hdlc, ami_link_role role) {
   if (hdlc) {
+    ami_hdlc_link *h = calloc(1, sizeof *h);
+    if (!h)
+      return NULL;
     ami_hdlc_link_config lc;
     memset(&lc, 0, sizeof lc);
-    lc.role = AMI_LINK_CLIENT;
-    lc.client_address = HLS_CLIENT;
+    lc.role = role;
+    lc.client_address = role == AMI_LINK_CLIENT ? HLS_CLIENT : 0;
     lc.server_address = ami_hdlc_addr_server(SERVER_LDEV, 17);
     lc.limits.max_info_tx = lc.limits.max_info_rx = 1024;
-    lc.propose_limits = true;
-    *out = ami_hdlc_link_init(&l->h, &lc);
-  } else {
-    ami_wrapper_link_config wc;
-    memset(&wc, 0, sizeof wc);
-    wc.role = AMI_LINK_CLIENT;
-    wc.own_wport = HLS_CLIENT;
-    wc.peer_wport = SERVER_LDEV;
-    *out = ami_wrapper_link_init(&l->w, &wc);
+    if (role == AMI_LINK_CLIENT) {
+      lc.propose_limits = true;
+    } else {
+      lc.limits.window_tx = lc.limits.window_rx = 1;
+      lc.inactivity_timeout_ms = 120000;
+    }
+    return ami_hdlc_link_init(h, &lc);
   }
+  ami_wrapper_link *w = calloc(1, sizeof *w);
+  if (!w)
+    return NULL;
+  ami_wrapper_link_config wc;
+  memset(&wc, 0, sizeof wc);
+  wc.role = role;
+  wc.own_wport = role == AMI_LINK_CLIENT ? HLS_CLIENT : SERVER_LDEV;
+  wc.peer_wport = role == AMI_LINK_CLIENT ? SERVER_LDEV : 0;
+  return ami_wrapper_link_init(w, &wc);
 }
 
-static void server_link(bool hdlc, ami_link **out, any_link *l) {
-  if (hdlc) {
-    ami_hdlc_link_config lc;
-    memset(&lc, 0, sizeof lc);
-    lc.role = AMI_LINK_SERVER;
-    lc.server_address = ami_hdlc_addr_server(SERVER_LDEV, 17);
-    lc.limits.max_info_tx = lc.limits.max_info_rx = 1024;
-    lc.limits.window_tx = lc.limits.window_rx = 1;
-    lc.inactivity_timeout_ms = 120000;
-    *out = ami_hdlc_link_init(&l->h, &lc);
-  } else {
-    ami_wrapper_link_config wc;
-    memset(&wc, 0, sizeof wc);
-    wc.role = AMI_LINK_SERVER;
-    wc.own_wport = SERVER_LDEV;
-    *out = ami_wrapper_link_init(&l->w, &wc);
-  }
+/* The link interface is the first member of both link structs. */
+static void link_delete(ami_link *l) {
+  ami_link_free(l);
+  free(l);
 }
 
 /* Decode every row of a profile answer (outside the timed runs): n rows of
@@ -362,19 +357,19 @@ static const ami_client_callbacks client_cb = {.version =
 
 static int s_ic_load(void *ud, uint16_t client, ami_sec_key_kind key,
                      ami_sec_counter *counter) {
-  session *x = ud;
+  fixture *f = ud;
   (void)client;
   (void)key;
-  *counter = x->f->server_ic;
+  *counter = f->server_ic;
   return AMI_OK;
 }
 
 static int s_ic_store(void *ud, uint16_t client, ami_sec_key_kind key,
                       const ami_sec_counter *counter) {
-  session *x = ud;
+  fixture *f = ud;
   (void)client;
   (void)key;
-  x->f->server_ic = *counter;
+  f->server_ic = *counter;
   return AMI_OK;
 }
 
@@ -383,8 +378,8 @@ static const ami_server_callbacks server_cb = {.version =
                                                .ic_load = s_ic_load,
                                                .ic_store = s_ic_store};
 
-/* The server engine of `ami meter` on link l (user data: the session). */
-static int server_new(fixture *f, ami_link *l, void *ud, ami_server **out) {
+/* The server engine of `ami meter` on link l (callbacks' user data: f). */
+static int server_new(fixture *f, ami_link *l, ami_server **out) {
   ami_server_cfg cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.version = AMI_SERVER_VERSION;
@@ -396,7 +391,7 @@ static int server_new(fixture *f, ami_link *l, void *ud, ami_server **out) {
   cfg.link = l;
   cfg.max_response = 8u << 20; /* the whole profile in one GET */
   cfg.vaa_name = 0x0007;
-  return ami_server_new(out, &cfg, &server_cb, ud, NULL);
+  return ami_server_new(out, &cfg, &server_cb, f, NULL);
 }
 
 /* The client engine of `ami read --auth hls` (client 1, HLS-GMAC,
@@ -447,9 +442,11 @@ static int shuttle(session *x) {
 
 /* Create links and engines (x->f, x->hdlc set; the rest zeroed). */
 static int session_open(session *x) {
-  client_link(x->hdlc, &x->clink, &x->cl);
-  server_link(x->hdlc, &x->slink, &x->sl);
-  int rc = server_new(x->f, x->slink, x, &x->s);
+  x->clink = link_new(x->hdlc, AMI_LINK_CLIENT);
+  x->slink = link_new(x->hdlc, AMI_LINK_SERVER);
+  if (!x->clink || !x->slink)
+    return AMI_E_NOMEM;
+  int rc = server_new(x->f, x->slink, &x->s);
   if (rc == AMI_OK)
     rc = client_new(x, x->clink, &x->c);
   if (rc == AMI_OK)
@@ -460,8 +457,10 @@ static int session_open(session *x) {
 static void session_close(session *x) {
   ami_client_free(x->c);
   ami_server_free(x->s);
-  ami_link_free(x->clink);
-  ami_link_free(x->slink);
+  if (x->clink)
+    link_delete(x->clink);
+  if (x->slink)
+    link_delete(x->slink);
 }
 
 typedef struct inproc_job {
@@ -543,36 +542,44 @@ typedef struct tcp_bench {
   unsigned long server_closed, client_closed;
 } tcp_bench;
 
+/* Client side of one connection. */
 typedef struct tcp_side {
   session x;
   tcp_bench *b;
 } tcp_side;
 
+/* Server side of one connection (as `ami meter`'s meter_session). */
+typedef struct srv_side {
+  tcp_bench *b;
+  ami_link *slink;
+  ami_server *s;
+} srv_side;
+
 /* Server side: one engine per accepted connection, freed when it closes. */
 static int ts_recv(void *sp, const uint8_t *p, size_t n, uint64_t now) {
-  tcp_side *t = sp;
-  return ami_server_recv(t->x.s, p, n, now) == AMI_OK ? 0 : -1;
+  srv_side *t = sp;
+  return ami_server_recv(t->s, p, n, now) == AMI_OK ? 0 : -1;
 }
 static size_t ts_pull(void *sp, uint8_t *buf, size_t cap, uint64_t now) {
-  tcp_side *t = sp;
-  return ami_server_pull(t->x.s, buf, cap, now);
+  srv_side *t = sp;
+  return ami_server_pull(t->s, buf, cap, now);
 }
 static uint64_t ts_expiry(void *sp) {
-  tcp_side *t = sp;
-  uint64_t e = ami_server_expiry(t->x.s);
+  srv_side *t = sp;
+  uint64_t e = ami_server_expiry(t->s);
   return e == AMI_LINK_NO_EXPIRY ? AMI_IO_NO_EXPIRY : e;
 }
 static int ts_handle_expiry(void *sp, uint64_t now) {
-  tcp_side *t = sp;
-  int rc = ami_server_handle_expiry(t->x.s, now);
+  srv_side *t = sp;
+  int rc = ami_server_handle_expiry(t->s, now);
   return rc == AMI_OK || rc == AMI_E_AGAIN ? 0 : -1;
 }
 static void ts_closed(void *sp, int err) {
-  tcp_side *t = sp;
+  srv_side *t = sp;
   (void)err;
   t->b->server_closed++;
-  ami_server_free(t->x.s);
-  ami_link_free(t->x.slink);
+  ami_server_free(t->s);
+  link_delete(t->slink);
   free(t);
 }
 static const ami_io_session_ops server_ops = {
@@ -582,14 +589,14 @@ static void *ts_accept(void *ud, const char *peer,
                        const ami_io_session_ops **ops) {
   tcp_bench *b = ud;
   (void)peer;
-  tcp_side *t = calloc(1, sizeof *t);
+  srv_side *t = calloc(1, sizeof *t);
   if (!t)
     return NULL;
   t->b = b;
-  t->x.f = b->f;
-  server_link(b->hdlc, &t->x.slink, &t->x.sl);
-  if (server_new(b->f, t->x.slink, &t->x, &t->x.s) != AMI_OK) {
-    ami_link_free(t->x.slink);
+  t->slink = link_new(b->hdlc, AMI_LINK_SERVER);
+  if (!t->slink || server_new(b->f, t->slink, &t->s) != AMI_OK) {
+    if (t->slink)
+      link_delete(t->slink);
     free(t);
     b->err = AMI_E_NOMEM;
     return NULL;
@@ -655,9 +662,9 @@ static void run_tcp(void *arg) {
   t->x.sel = &b->f->recent;
   t->x.rows_expected = RECENT_ROWS;
   t->x.release_after_get = true;
-  client_link(b->hdlc, &t->x.clink, &t->x.cl);
+  t->x.clink = link_new(b->hdlc, AMI_LINK_CLIENT);
   unsigned long sc = b->server_closed, cc = b->client_closed;
-  int rc = client_new(&t->x, t->x.clink, &t->x.c);
+  int rc = t->x.clink ? client_new(&t->x, t->x.clink, &t->x.c) : AMI_E_NOMEM;
   if (rc == AMI_OK)
     rc = ami_client_associate(t->x.c);
   if (rc == AMI_OK && ami_io_tcp_connect(&b->loop, "127.0.0.1", b->port,
@@ -674,7 +681,8 @@ static void run_tcp(void *arg) {
   if (b->err && !j->err)
     j->err = b->err;
   ami_client_free(t->x.c);
-  ami_link_free(t->x.clink);
+  if (t->x.clink)
+    link_delete(t->x.clink);
   free(t);
 }
 
