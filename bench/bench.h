@@ -28,5 +28,6 @@ void bench_row(const char *what, const char *ours, const char *peer,
 int bench_axdr_rows(void);
 int bench_gcm(void);
 int bench_hdlc(void);
+int bench_session(void);
 
 #endif
