@@ -24,6 +24,10 @@ char *ami_cli_read_all(const char *path, size_t *len);
 /* Render a decoded JSON tree as indented readable text. */
 void ami_cli_render_text(FILE *out, json_t *root);
 
+/* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise
+ * (empty, trailing characters, out of range). */
+int ami_cli_parse_long(const char *s, long min, long max, long *out);
+
 /* Small JSON helpers. */
 json_t *ami_cli_hex(const uint8_t *p, size_t n);             /* "0A1B..." */
 void ami_cli_set(json_t *obj, const char *key, json_t *val); /* steals val */

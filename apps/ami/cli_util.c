@@ -80,3 +80,15 @@ json_t *ami_cli_trailing(const uint8_t *p, size_t n, const char *what) {
   json_decref(hex);
   return j;
 }
+
+int ami_cli_parse_long(const char *s, long min, long max, long *out) {
+  if (s == NULL || *s == '\0')
+    return -1;
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}

@@ -397,8 +397,9 @@ int ami_cmd_meter(int argc, char **argv) {
     return 2;
   }
   char host[64] = "127.0.0.1";
-  int port;
+  long port;
   const char *colon = strrchr(listen, ':');
+  const char *port_text = listen;
   if (colon) {
     size_t hl = (size_t)(colon - listen);
     if (hl == 0 || hl >= sizeof host) {
@@ -407,11 +408,9 @@ int ami_cmd_meter(int argc, char **argv) {
     }
     memcpy(host, listen, hl);
     host[hl] = '\0';
-    port = atoi(colon + 1);
-  } else {
-    port = atoi(listen);
+    port_text = colon + 1;
   }
-  if (port <= 0 || port > 65535) {
+  if (ami_cli_parse_long(port_text, 1, 65535, &port) != 0) {
     fprintf(stderr, "ami meter: bad port in '%s'\n", listen);
     return 2;
   }
@@ -453,14 +452,14 @@ int ami_cmd_meter(int argc, char **argv) {
             ami_strerror(rc));
     return 1;
   }
-  rc = ami_io_tcp_listen(loop, host, port, accept_session, &m);
+  rc = ami_io_tcp_listen(loop, host, (int)port, accept_session, &m);
   if (rc < 0) {
-    fprintf(stderr, "ami meter: cannot listen on %s:%d: %s\n", host, port,
+    fprintf(stderr, "ami meter: cannot listen on %s:%ld: %s\n", host, port,
             uv_strerror(rc));
     ami_cosem_model_free(m.model);
     return 1;
   }
-  printf("ami meter: listening on %s:%d (%s)\n", host, port,
+  printf("ami meter: listening on %s:%ld (%s)\n", host, port,
          m.hdlc ? "HDLC over TCP, server address 1/17" : "TCP wrapper");
   fflush(stdout);
   signal(SIGPIPE, SIG_IGN);

@@ -540,7 +540,7 @@ int ami_cmd_read(int argc, char **argv) {
   static reader r;
   memset(&r, 0, sizeof r);
   const char *connect = NULL, *serial = NULL, *password = NULL;
-  int baud = 9600, timeout = 5000;
+  long baud = 9600, timeout = 5000;
   long client = 16, server = 1, physical = 17;
   bool hdlc = false;
   uint8_t mech = AMI_ACSE_MECH_NONE;
@@ -568,9 +568,17 @@ int ami_cmd_read(int argc, char **argv) {
     } else if (!strcmp(a, "--serial")) {
       serial = v, hdlc = true, i++;
     } else if (!strcmp(a, "--baud")) {
-      baud = atoi(v), i++;
+      if (ami_cli_parse_long(v, 300, 115200, &baud)) {
+        fprintf(stderr, "ami read: bad --baud '%s'\n", v);
+        return 2;
+      }
+      i++;
     } else if (!strcmp(a, "--client")) {
-      client = strtol(v, NULL, 10), i++;
+      if (ami_cli_parse_long(v, 0, 0x7F, &client)) {
+        fprintf(stderr, "ami read: bad --client '%s'\n", v);
+        return 2;
+      }
+      i++;
     } else if (!strcmp(a, "--server")) {
       char *slash;
       server = strtol(v, &slash, 10);
@@ -599,7 +607,11 @@ int ami_cmd_read(int argc, char **argv) {
                ami_hex_decode(v, strlen(v), title, 8, NULL) == 8) {
       i++;
     } else if (!strcmp(a, "--timeout")) {
-      timeout = atoi(v), i++;
+      if (ami_cli_parse_long(v, 1, 3600000, &timeout)) {
+        fprintf(stderr, "ami read: bad --timeout '%s'\n", v);
+        return 2;
+      }
+      i++;
     } else {
       fprintf(stderr, "ami read: bad option or value '%s %s'\n", a, v);
       return 2;
@@ -676,19 +688,20 @@ int ami_cmd_read(int argc, char **argv) {
   rc = ami_client_associate(r.c);
   if (rc == AMI_OK) {
     if (serial) {
-      rc = ami_io_serial_open(r.loop, serial, baud, &reader_ops, &r, NULL);
+      rc = ami_io_serial_open(r.loop, serial, (int)baud, &reader_ops, &r, NULL);
     } else {
       char host[64];
+      long port;
       const char *colon = strrchr(connect, ':');
       size_t hl = colon ? (size_t)(colon - connect) : 0;
-      if (!colon || hl == 0 || hl >= sizeof host) {
+      if (!colon || hl == 0 || hl >= sizeof host ||
+          ami_cli_parse_long(colon + 1, 1, 65535, &port)) {
         fprintf(stderr, "ami read: --connect HOST:PORT\n");
         return 2;
       }
       memcpy(host, connect, hl);
       host[hl] = '\0';
-      rc = ami_io_tcp_connect(r.loop, host, atoi(colon + 1), &reader_ops, &r,
-                              NULL);
+      rc = ami_io_tcp_connect(r.loop, host, (int)port, &reader_ops, &r, NULL);
     }
     if (rc < 0) {
       fprintf(stderr, "ami read: cannot open %s: %s\n",
