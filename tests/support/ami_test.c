@@ -48,8 +48,17 @@ const char *ami_test_shared_path(const char *relative) {
   if (dir == NULL || *dir == '\0')
     dir = "../shared";
   snprintf(path, sizeof path, "%s/%s", dir, relative);
-  if (access(path, R_OK) != 0)
+  if (access(path, R_OK) != 0) {
+    /* shared/ absent: the caller skips, as it must. shared/ present but
+     * this file not in it: a wrong path in the test, which would otherwise
+     * skip silently forever -- fail instead. */
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/README.md", dir);
+    if (access(probe, R_OK) == 0)
+      fail_msg("%s is not in shared/ (%s): wrong path in the test?", relative,
+               dir);
     return NULL;
+  }
   return path;
 }
 

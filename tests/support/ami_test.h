@@ -37,8 +37,10 @@ uint8_t *ami_test_hex(const char *hex, size_t *len);
 void ami_test_assert_bytes(const uint8_t *p, size_t n, const char *hex);
 
 /* Path of a file under the shared/ folder (AMI_SHARED_DIR), or NULL when
- * shared/ is absent -- callers then skip() with a clear message. Returns a
- * pointer to a static buffer, valid until the next call. */
+ * shared/ is absent -- callers then skip() with a clear message. Fails the
+ * test when shared/ is present but the file is not (a wrong path must not
+ * skip silently). Returns a pointer to a static buffer, valid until the
+ * next call. */
 const char *ami_test_shared_path(const char *relative);
 
 /* Read a whole file into a malloc'd NUL-terminated buffer (NULL on error). */

@@ -592,23 +592,23 @@ static void replay_hlsgmac(const char *file) {
 
 static void test_gurux_none(void **state) {
   (void)state;
-  replay_none("dlms/gurux-sessions/gurux_wrapper_ln_none_clock.txt");
+  replay_none("vectors/dlms/gurux-sessions/gurux_wrapper_ln_none_clock.txt");
 }
 
 static void test_gurux_none_hdlc(void **state) {
   (void)state;
-  replay_none("dlms/gurux-sessions/gurux_hdlc_ln_none_clock.txt");
+  replay_none("vectors/dlms/gurux-sessions/gurux_hdlc_ln_none_clock.txt");
 }
 
 static void test_gurux_hlsgmac(void **state) {
   (void)state;
   replay_hlsgmac(
-      "dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt");
+      "vectors/dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt");
 }
 
 static void test_gurux_hlsgmac_hdlc(void **state) {
   (void)state;
-  replay_hlsgmac("dlms/gurux-sessions/gurux_hdlc_ln_hlsgmac_ae_clock.txt");
+  replay_hlsgmac("vectors/dlms/gurux-sessions/gurux_hdlc_ln_hlsgmac_ae_clock.txt");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -763,7 +763,7 @@ static void test_hls_wrong_key(void **state) {
   rec r;
   memset(&r, 0, sizeof r);
   if (ami_test_session_apdus(
-          "dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
+          "vectors/dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
           rec_cb, &r) < 0)
     skip();
   fx f;
@@ -1355,7 +1355,7 @@ static void test_failing_allocator_hls(void **state) {
   rec r;
   memset(&r, 0, sizeof r);
   if (ami_test_session_apdus(
-          "dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
+          "vectors/dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
           rec_cb, &r) < 0)
     skip();
   ami_acse aare;
