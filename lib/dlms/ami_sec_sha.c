@@ -14,7 +14,10 @@
  * SC || IC prefix HLS-GMAC uses. The order was checked against the Gurux
  * DLMS implementations (client GXDLMSClient "HIGH_SHA256" pass 3, server
  * GXDLMSAssociationShortName/LogicalName reply_to_HLS_authentication),
- * which concatenate exactly these five parts in this order.
+ * which concatenate exactly these five parts in this order, and against
+ * the pass-3 wording of IEC 62056-5-3 quoted in a Gurux forum thread
+ * ("SHA-256 (HLS_Secret || SystemTitle-C || SystemTitle-S || StoC ||
+ * CtoS)"). No published vector with both titles was found.
  */
 #include "ami_sec_internal.h"
 
