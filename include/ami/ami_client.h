@@ -20,7 +20,7 @@
  *
  *   IDLE --associate()--> CONNECTING --link connected--> AARQ sent
  *     AARQ sent --AARE accepted, mechanism != HLS--> ASSOCIATED
- *     AARQ sent --AARE accepted, HLS-GMAC--> HLS pass 3 sent
+ *     AARQ sent --AARE accepted, HLS-GMAC/SHA256--> HLS pass 3 sent
  *     HLS pass 3 sent --f(CtoS) verifies--> ASSOCIATED
  *     (any of them) --rejection, bad f(CtoS), timeout--> IDLE
  *                                   (on_associated with the reason)
@@ -82,6 +82,8 @@ extern "C" {
 #define AMI_CLIENT_MAX_LIST 32u
 /* Longest LLS password. */
 #define AMI_CLIENT_PASSWORD_MAX 64u
+/* Longest HLS-SHA256 secret. */
+#define AMI_CLIENT_HLS_SECRET_MAX 64u
 
 typedef struct ami_client ami_client;
 
@@ -91,11 +93,17 @@ typedef struct ami_client ami_client;
 typedef struct ami_client_cfg {
   /* AMI_ACSE_CTX_LN (default) or AMI_ACSE_CTX_LN_CIPHERED. */
   uint8_t context;
-  /* AMI_ACSE_MECH_NONE (default), _LLS or _GMAC. */
+  /* AMI_ACSE_MECH_NONE (default), _LLS, _GMAC or _SHA256. */
   uint8_t mechanism;
   /* LLS password (mechanism LLS). */
   const uint8_t *password;
   size_t password_len;
+  /* HLS secret (mechanism SHA256, 1..AMI_CLIENT_HLS_SECRET_MAX bytes),
+   * borrowed during ami_client_new and copied. Mechanism SHA256 also
+   * needs `crypto` (sha256, random) and `system_title`, in plain and
+   * ciphered contexts alike. */
+  const uint8_t *hls_secret;
+  size_t hls_secret_len;
   /* Proposed conformance block (default 0x001E1D: GET, SET, ACTION,
    * selective access, block transfer with GET/SET/ACTION, multiple
    * references). Sent as given. */

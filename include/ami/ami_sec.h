@@ -252,6 +252,30 @@ int ami_sec_hls_gmac(ami_sec_ctx *s, ami_span challenge,
 int ami_sec_hls_gmac_verify(ami_sec_ctx *s, ami_span challenge,
                             ami_span response);
 
+/* HLS-SHA256 (mechanism_id 6, Green Book §9.2.7.4): our answer to the
+ * peer's challenge, f = SHA-256(secret || own_title || peer_title ||
+ * answered || sent), where `answered` is the peer's challenge and `sent`
+ * ours. A client computes f(StoC) with (ST-C, ST-S, StoC, CtoS), a server
+ * f(CtoS) with (ST-S, ST-C, CtoS, StoC). Writes 32 bytes to `out`; all
+ * inputs are borrowed for the call. AMI_E_INVAL for NULL arguments, else
+ * the plugin's sha256 result. No security context is needed: mechanism 6
+ * works in plain contexts too. */
+int ami_sec_hls_sha256(const ami_crypto *crypto, ami_span secret,
+                       const uint8_t own_title[AMI_SEC_TITLE_LEN],
+                       const uint8_t peer_title[AMI_SEC_TITLE_LEN],
+                       ami_span answered, ami_span sent,
+                       uint8_t out[AMI_CRYPTO_SHA256_LEN]);
+
+/* Verify the peer's HLS-SHA256 answer `response` to our challenge `sent`
+ * (`peer_challenge` is the one the peer sent us), comparing in constant
+ * time: AMI_OK, AMI_E_AUTH_FAILED (also when the length is not 32), or
+ * the errors of ami_sec_hls_sha256. */
+int ami_sec_hls_sha256_verify(const ami_crypto *crypto, ami_span secret,
+                              const uint8_t own_title[AMI_SEC_TITLE_LEN],
+                              const uint8_t peer_title[AMI_SEC_TITLE_LEN],
+                              ami_span sent, ami_span peer_challenge,
+                              ami_span response);
+
 /* Fill `buf` with a random challenge of `len` bytes (AMI_SEC_CHALLENGE_MIN..
  * MAX, else AMI_E_RANGE) from the plugin's CSPRNG. */
 int ami_sec_challenge(const ami_crypto *crypto, uint8_t *buf, size_t len);

@@ -4,7 +4,8 @@
  *
  * The engine sits between ONE link (ami_link.h: wrapper or HDLC framing) and
  * the application (ami_server_app.h: the COSEM object model). It owns the
- * protocol: the association (AARQ/AARE, RLRQ/RLRE, LLS, HLS-GMAC passes 1-4),
+ * protocol: the association (AARQ/AARE, RLRQ/RLRE, LLS, HLS-GMAC and
+ * HLS-SHA256 passes 1-4),
  * xDLMS negotiation, ciphering with security suite 0 (ami_sec.h), invocation
  * counters, GET/SET/ACTION normal, with-list and block transfer, General-
  * Block-Transfer, DATA-NOTIFICATION pushes, and the exception responses.
@@ -71,9 +72,14 @@ extern "C" {
 typedef struct ami_server_assoc_cfg {
   uint16_t client_address; /* the link peer address (client SAP / wPort) */
   uint8_t context;         /* AMI_ACSE_CTX_LN or AMI_ACSE_CTX_LN_CIPHERED */
-  uint8_t mechanism;       /* AMI_ACSE_MECH_NONE, _LLS or _GMAC */
+  uint8_t mechanism;       /* AMI_ACSE_MECH_NONE, _LLS, _GMAC or _SHA256 */
   const uint8_t *password; /* LLS secret (borrowed), password_len bytes */
   size_t password_len;
+  /* HLS-SHA256 secret (borrowed for the server's lifetime, like the array
+   * itself), hls_secret_len bytes; mechanism SHA256 also needs the
+   * server's `crypto` (sha256, random), in plain and ciphered contexts. */
+  const uint8_t *hls_secret;
+  size_t hls_secret_len;
   uint32_t conformance;     /* the conformance block offered (24 bits) */
   uint16_t max_receive_pdu; /* server-max-receive-pdu-size we state */
   /* Suite 0 keys (HLS-GMAC and/or ciphered context): copied when an

@@ -107,7 +107,16 @@ static int cfg_check(ami_client_cfg *k) {
   if (k->context != AMI_ACSE_CTX_LN && k->context != AMI_ACSE_CTX_LN_CIPHERED)
     return AMI_E_INVAL;
   if (k->mechanism != AMI_ACSE_MECH_NONE && k->mechanism != AMI_ACSE_MECH_LLS &&
-      k->mechanism != AMI_ACSE_MECH_GMAC)
+      k->mechanism != AMI_ACSE_MECH_GMAC &&
+      k->mechanism != AMI_ACSE_MECH_SHA256)
+    return AMI_E_INVAL;
+  if (k->hls_secret_len > AMI_CLIENT_HLS_SECRET_MAX ||
+      (k->hls_secret_len && !k->hls_secret))
+    return AMI_E_INVAL;
+  /* HLS-SHA256 hashes the secret with both system titles, also in a
+   * plain context, and draws its challenge from the plugin. */
+  if (k->mechanism == AMI_ACSE_MECH_SHA256 &&
+      (k->hls_secret_len == 0 || ami_crypto_check(k->crypto) != AMI_OK))
     return AMI_E_INVAL;
   if (k->password_len > AMI_CLIENT_PASSWORD_MAX ||
       (k->password_len && !k->password))
@@ -209,6 +218,9 @@ int ami_client_new(ami_client **out, const ami_client_cfg *cfg,
   if (k.password_len)
     memcpy(c->password, k.password, k.password_len);
   c->password_len = k.password_len;
+  if (k.hls_secret_len)
+    memcpy(c->hls_secret, k.hls_secret, k.hls_secret_len);
+  c->hls_secret_len = k.hls_secret_len;
   if (k.dedicated_key_len > AMI_SEC_KEY_MAX) {
     rc = AMI_E_INVAL;
     goto fail;
@@ -220,6 +232,7 @@ int ami_client_new(ami_client **out, const ami_client_cfg *cfg,
     goto fail;
   /* The borrowed pointers are not kept (keys live in the sec context). */
   k.password = NULL;
+  k.hls_secret = NULL;
   k.ek = k.ak = k.dedicated_key = NULL;
   c->cfg = k;
   c->buf_cap = (size_t)k.max_pdu_size + AMI_SEC_OVERHEAD_MAX + 64u;
@@ -254,6 +267,7 @@ void ami_client_free(ami_client *c) {
   if (c->use_sec)
     ami_sec_free(&c->sec);
   memset(c->password, 0, sizeof c->password);
+  memset(c->hls_secret, 0, sizeof c->hls_secret);
   memset(c->ded_key, 0, sizeof c->ded_key);
   ami_free(c->alloc, c);
 }

@@ -4,8 +4,8 @@
  * AP title, mechanism, LLS password or HLS challenge, InitiateRequest in
  * user-information, ciphered in the LN-with-ciphering context), reading the
  * AARE (result, diagnostic, server system title, InitiateResponse), HLS-GMAC
- * passes 3 and 4 (reply_to_HLS_authentication of the Association LN object),
- * and RLRQ / RLRE.
+ * and HLS-SHA256 passes 3 and 4 (reply_to_HLS_authentication of the
+ * Association LN object), and RLRQ / RLRE.
  */
 #include <string.h>
 
@@ -97,8 +97,9 @@ int ami__client_send_aarq(ami_client *c, uint64_t now_ms) {
   ami_acse_aarq *q = &a.u.aarq;
   q->context.present = true;
   q->context.id = c->cfg.context;
-  if (c->use_sec) {
-    /* The server needs our system title to decipher and for HLS-GMAC. */
+  if (c->use_sec || c->cfg.mechanism == AMI_ACSE_MECH_SHA256) {
+    /* The server needs our system title to decipher and for HLS-GMAC /
+     * HLS-SHA256 (which hashes it). */
     q->calling_ap_title.present = true;
     q->calling_ap_title.value =
         ami_span_make(c->cfg.system_title, AMI_SEC_TITLE_LEN);
@@ -165,17 +166,31 @@ static int aare_user_info(ami_client *c, const ami_apdu *ap, bool *have_ir) {
 }
 
 /* HLS pass 3 (Green Book §9.2.2.2.3): ACTION reply_to_HLS_authentication
- * with f(StoC) = SC || IC || GMAC(SC || AK || StoC). */
+ * with f(StoC) = SC || IC || GMAC(SC || AK || StoC) for HLS-GMAC, or
+ * SHA-256(secret || ST-C || ST-S || StoC || CtoS) for HLS-SHA256 (see
+ * ami_sec_hls_sha256). */
 static int send_hls_pass3(ami_client *c, ami_span stoc, uint64_t now_ms) {
-  uint8_t f[AMI_SEC_GMAC_LEN];
-  int rc = ami_sec_hls_gmac(&c->sec, stoc, f);
+  uint8_t f[AMI_CRYPTO_SHA256_LEN];
+  size_t flen;
+  int rc;
+  if (c->cfg.mechanism == AMI_ACSE_MECH_SHA256) {
+    flen = AMI_CRYPTO_SHA256_LEN;
+    rc = ami_sec_hls_sha256(c->cfg.crypto,
+                            ami_span_make(c->hls_secret, c->hls_secret_len),
+                            c->cfg.system_title, c->server_title, stoc,
+                            ami_span_make(c->ctos, c->ctos_len), f);
+  } else {
+    flen = AMI_SEC_GMAC_LEN;
+    rc = ami_sec_hls_gmac(&c->sec, stoc, f);
+    if (rc == AMI_OK)
+      ami__client_store_ic(c);
+  }
   if (rc != AMI_OK)
     return rc;
-  ami__client_store_ic(c);
-  uint8_t param[2 + AMI_SEC_GMAC_LEN];
+  uint8_t param[2 + sizeof f];
   ami_wr pw;
   ami_wr_init(&pw, param, sizeof param);
-  ami_axdr_put_octets(&pw, f, sizeof f);
+  ami_axdr_put_octets(&pw, f, flen);
   ami_apdu a;
   memset(&a, 0, sizeof a);
   a.tag = AMI_APDU_ACTION_REQUEST;
@@ -233,8 +248,15 @@ void ami__client_on_aare(ami_client *c, ami_span in, uint64_t now_ms) {
     ami__client_assoc_done(c, AMI_E_NO_KEY);
     return;
   }
-  if (c->cfg.mechanism != AMI_ACSE_MECH_GMAC) {
+  if (c->cfg.mechanism != AMI_ACSE_MECH_GMAC &&
+      c->cfg.mechanism != AMI_ACSE_MECH_SHA256) {
     ami__client_assoc_done(c, AMI_OK);
+    return;
+  }
+  /* HLS-SHA256 hashes the server's system title: it must have sent one. */
+  if (c->cfg.mechanism == AMI_ACSE_MECH_SHA256 &&
+      c->info.server_title.len != AMI_SEC_TITLE_LEN) {
+    ami__client_assoc_done(c, AMI_E_AUTH_FAILED);
     return;
   }
   /* HLS pass 2 carried StoC in the AARE; answer it (pass 3). */
@@ -244,6 +266,9 @@ void ami__client_on_aare(ami_client *c, ami_span in, uint64_t now_ms) {
     ami__client_assoc_done(c, AMI_E_AUTH_FAILED);
     return;
   }
+  /* HLS-SHA256's f(CtoS) hashes StoC too: keep it for pass 4. */
+  memcpy(c->stoc, r->auth_value.value.p, r->auth_value.value.len);
+  c->stoc_len = r->auth_value.value.len;
   rc = send_hls_pass3(c, r->auth_value.value, now_ms);
   if (rc != AMI_OK) {
     ami__client_assoc_done(c, rc);
@@ -264,7 +289,13 @@ void ami__client_on_hls_reply(ami_client *c, const ami_apdu *a) {
       ami_axdr_dec_init(&d, r->ret.data.p, r->ret.data.len);
       ami_span f;
       rc = ami_axdr_get_octets(&d, &f);
-      if (rc == AMI_OK)
+      if (rc == AMI_OK && c->cfg.mechanism == AMI_ACSE_MECH_SHA256)
+        rc = ami_sec_hls_sha256_verify(
+            c->cfg.crypto, ami_span_make(c->hls_secret, c->hls_secret_len),
+            c->cfg.system_title, c->server_title,
+            ami_span_make(c->ctos, c->ctos_len),
+            ami_span_make(c->stoc, c->stoc_len), f);
+      else if (rc == AMI_OK)
         rc = ami_sec_hls_gmac_verify(&c->sec,
                                      ami_span_make(c->ctos, c->ctos_len), f);
     }
@@ -274,8 +305,9 @@ void ami__client_on_hls_reply(ami_client *c, const ami_apdu *a) {
     return;
   }
   memset(c->ctos, 0, sizeof c->ctos);
+  memset(c->stoc, 0, sizeof c->stoc);
   ami_sec_counter *ic = &c->sec.ic[AMI_SEC_KEY_UNICAST];
-  if (rc == AMI_OK && c->cfg.ic_skip_after_hls) {
+  if (rc == AMI_OK && c->use_sec && c->cfg.ic_skip_after_hls) {
     if (AMI_SEC_IC_EXHAUSTED - ic->tx_next <= c->cfg.ic_skip_after_hls)
       rc = AMI_E_IC_EXHAUSTED;
     else
@@ -284,7 +316,7 @@ void ami__client_on_hls_reply(ami_client *c, const ami_apdu *a) {
   }
   if (rc != AMI_OK)
     ami__client_log(c, AMI_CLIENT_LOG_WARN,
-                    "HLS-GMAC: the server's f(CtoS) did not verify");
+                    "HLS: the server's f(CtoS) did not verify");
   ami__client_assoc_done(c, rc == AMI_OK ? AMI_OK : rc);
 }
 

@@ -44,6 +44,8 @@ struct ami_client {
   const ami_allocator *alloc;
   uint8_t password[AMI_CLIENT_PASSWORD_MAX];
   size_t password_len;
+  uint8_t hls_secret[AMI_CLIENT_HLS_SECRET_MAX]; /* mechanism SHA256 */
+  size_t hls_secret_len;
   uint8_t ded_key[AMI_SEC_KEY_MAX]; /* sent in the InitiateRequest */
   size_t ded_len;                   /* 0 = no dedicated key */
   bool ciphered;                    /* context LN_CIPHERED */
@@ -66,6 +68,8 @@ struct ami_client {
   uint8_t server_title[AMI_SEC_TITLE_LEN];
   uint8_t ctos[AMI_SEC_CHALLENGE_MAX];
   size_t ctos_len;
+  uint8_t stoc[AMI_SEC_CHALLENGE_MAX]; /* kept for HLS-SHA256 pass 4 */
+  size_t stoc_len;
 
   /* Queue: a ring of queue_max requests (owned array). */
   ami__client_req *queue;

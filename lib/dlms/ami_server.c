@@ -1,12 +1,12 @@
 /*
  * ami_server.c -- the DLMS/COSEM server engine: lifecycle, the link glue,
- * associations (AARQ/AARE, RLRQ/RLRE, LLS, HLS-GMAC), ciphering of requests
- * and responses (security suite 0) and the exception responses.
+ * associations (AARQ/AARE, RLRQ/RLRE, LLS, HLS-GMAC, HLS-SHA256), ciphering of
+ * requests and responses (security suite 0) and the exception responses.
  * GET/SET/ACTION live in ami_server_xdlms.c.
  *
  * References: IEC 62056-5-3 §7 (ACSE services, AARE diagnostics), §8 (xDLMS
  * InitiateRequest negotiation, ExceptionResponse), DLMS UA 1000-2 Green Book
- * Ed. 8 §9.2.7 (HLS-GMAC passes 1-4, ciphered APDUs).
+ * Ed. 8 §9.2.7 (HLS-GMAC and HLS-SHA256 passes 1-4, ciphered APDUs).
  */
 #include <string.h>
 
@@ -370,8 +370,8 @@ static int judge_aarq(ami_server *s, const ami_acse_aarq *rq,
   bool ciphered = ac->context == AMI_ACSE_CTX_LN_CIPHERED;
   ami_span title = rq->calling_ap_title.present ? rq->calling_ap_title.value
                                                 : ami_span_make(NULL, 0);
-  if ((ciphered || mech == AMI_ACSE_MECH_GMAC) &&
-      title.len != AMI_SEC_TITLE_LEN) {
+  bool hls = mech == AMI_ACSE_MECH_GMAC || mech == AMI_ACSE_MECH_SHA256;
+  if ((ciphered || hls) && title.len != AMI_SEC_TITLE_LEN) {
     pl->diag = AMI_ACSE_DIAG_CALLING_AP_TITLE_NOT_RECOGNIZED;
     return AMI_OK;
   }
@@ -382,15 +382,21 @@ static int judge_aarq(ami_server *s, const ami_acse_aarq *rq,
       pl->diag = AMI_ACSE_DIAG_AUTHENTICATION_FAILURE;
       return AMI_OK;
     }
-  } else if (mech == AMI_ACSE_MECH_GMAC) {
+  } else if (hls) {
     ami_span c = rq->auth_value.value;
     if (!rq->auth_value.present || rq->auth_value.choice != 0 ||
         c.len < AMI_SEC_CHALLENGE_MIN || c.len > AMI_SEC_CHALLENGE_MAX) {
       pl->diag = AMI_ACSE_DIAG_AUTHENTICATION_FAILURE;
       return AMI_OK;
     }
+    if (mech == AMI_ACSE_MECH_SHA256 &&
+        (!s->cfg.crypto || !ac->hls_secret_len || !ac->hls_secret)) {
+      ami__srv_error(s, AMI_E_NO_KEY, "HLS-SHA256 without crypto or secret");
+      return AMI_OK;
+    }
     memcpy(s->ctos, c.p, c.len);
     s->ctos_len = c.len;
+    memcpy(s->peer_title, title.p, AMI_SEC_TITLE_LEN);
   } else if (mech != AMI_ACSE_MECH_NONE) {
     pl->diag = AMI_ACSE_DIAG_MECHANISM_NOT_RECOGNISED;
     return AMI_OK;
@@ -439,7 +445,7 @@ static int judge_aarq(ami_server *s, const ami_acse_aarq *rq,
     return AMI_OK;
   pl->result = AMI_ACSE_RESULT_ACCEPTED;
   pl->diag = AMI_ACSE_DIAG_NULL;
-  if (mech == AMI_ACSE_MECH_GMAC) {
+  if (hls) {
     int rc = ami_sec_challenge(s->cfg.crypto, s->stoc, sizeof s->stoc);
     if (rc != AMI_OK) {
       ami__srv_error(s, rc, "no random challenge");
@@ -540,7 +546,7 @@ static int handle_aarq(ami_server *s, ami_span in, uint16_t peer,
   r->diagnostic.present = true;
   r->diagnostic.source = AMI_ACSE_DIAG_USER;
   r->diagnostic.value = pl.diag;
-  if (s->sec_ready && (pl.hls || s->req_ciphered)) {
+  if (pl.hls || (s->sec_ready && s->req_ciphered)) {
     r->responding_ap_title.present = true;
     r->responding_ap_title.value =
         ami_span_make(s->cfg.system_title, AMI_SEC_TITLE_LEN);
@@ -549,7 +555,7 @@ static int handle_aarq(ami_server *s, ami_span in, uint16_t peer,
     r->acse_requirements.present = true;
     r->acse_requirements.value = ami_span_make(acse_req_auth, 2);
     r->mechanism.present = true;
-    r->mechanism.id = AMI_ACSE_MECH_GMAC;
+    r->mechanism.id = ac->mechanism;
     r->auth_value.present = true;
     r->auth_value.choice = 0;
     r->auth_value.value = ami_span_make(s->stoc, sizeof s->stoc);
@@ -642,10 +648,11 @@ static int handle_rlrq(ami_server *s, ami_span in) {
   return rc;
 }
 
-/* HLS pass 3 and 4 (Green Book §9.2.7.4, HLS-GMAC): the client's ACTION
- * reply_to_HLS_authentication (class 15, 0-0:40.0.0.255, method 1) carries
- * f(StoC); when it verifies, the association is established and the
- * answer carries f(CtoS). */
+/* HLS pass 3 and 4 (Green Book §9.2.7.4, HLS-GMAC and HLS-SHA256): the
+ * client's ACTION reply_to_HLS_authentication (class 15, 0-0:40.0.0.255,
+ * method 1) carries f(StoC); when it verifies, the association is
+ * established and the answer carries f(CtoS). The HLS-SHA256 digests are
+ * those of ami_sec_hls_sha256, compared in constant time. */
 int ami__srv_hls_reply(ami_server *s, const ami_apdu_action_request *rq) {
   ami_apdu a;
   memset(&a, 0, sizeof a);
@@ -655,26 +662,36 @@ int ami__srv_hls_reply(ami_server *s, const ami_apdu_action_request *rq) {
   ami_apdu_action_result *res = &a.u.action_response.result;
   ami_span f = ami_span_make(NULL, 0);
   int vrc = AMI_E_AUTH_FAILED;
+  bool sha = s->ac->mechanism == AMI_ACSE_MECH_SHA256;
+  ami_span secret = ami_span_make(s->ac->hls_secret, s->ac->hls_secret_len);
+  ami_span stoc = ami_span_make(s->stoc, sizeof s->stoc);
+  ami_span ctos = ami_span_make(s->ctos, s->ctos_len);
   if (rq->has_params) {
     ami_axdr_dec d;
     ami_axdr_dec_init(&d, rq->params.p, rq->params.len);
     if (ami_axdr_get_octets(&d, &f) == AMI_OK)
-      vrc = ami_sec_hls_gmac_verify(&s->sec,
-                                    ami_span_make(s->stoc, sizeof s->stoc), f);
+      vrc = sha ? ami_sec_hls_sha256_verify(s->cfg.crypto, secret,
+                                            s->cfg.system_title, s->peer_title,
+                                            stoc, ctos, f)
+                : ami_sec_hls_gmac_verify(&s->sec, stoc, f);
   }
-  uint8_t fc[AMI_SEC_GMAC_LEN];
-  uint8_t ret[2 + AMI_SEC_GMAC_LEN];
+  uint8_t fc[AMI_CRYPTO_SHA256_LEN];
+  size_t flen = sha ? AMI_CRYPTO_SHA256_LEN : AMI_SEC_GMAC_LEN;
+  uint8_t ret[2 + sizeof fc];
   if (vrc == AMI_OK)
-    vrc = ami_sec_hls_gmac(&s->sec, ami_span_make(s->ctos, s->ctos_len), fc);
+    vrc = sha ? ami_sec_hls_sha256(s->cfg.crypto, secret, s->cfg.system_title,
+                                   s->peer_title, ctos, stoc, fc)
+              : ami_sec_hls_gmac(&s->sec, ctos, fc);
   if (vrc == AMI_OK) {
-    ic_store(s, AMI_SEC_KEY_UNICAST);
+    if (!sha)
+      ic_store(s, AMI_SEC_KEY_UNICAST);
     ret[0] = AMI_AXDR_OCTET_STRING;
-    ret[1] = AMI_SEC_GMAC_LEN;
-    memcpy(ret + 2, fc, AMI_SEC_GMAC_LEN);
+    ret[1] = (uint8_t)flen;
+    memcpy(ret + 2, fc, flen);
     res->result = 0;
     res->has_return = true;
     res->ret.choice = 0;
-    res->ret.data = ami_span_make(ret, sizeof ret);
+    res->ret.data = ami_span_make(ret, 2 + flen);
     s->state = AMI__SRV_ASSOCIATED;
   } else {
     ami__srv_error(s, vrc, "HLS pass 3 failed");
@@ -804,8 +821,9 @@ int ami__srv_xdlms(ami_server *s, ami_span in, bool via_gbt) {
   case AMI_APDU_SET_REQUEST:
     return ami__srv_set(s, &a.u.set_request);
   case AMI_APDU_ACTION_REQUEST:
-    if (is_hls_reply(&a) && s->ac->mechanism == AMI_ACSE_MECH_GMAC &&
-        s->sec_ready)
+    if (is_hls_reply(&a) &&
+        ((s->ac->mechanism == AMI_ACSE_MECH_GMAC && s->sec_ready) ||
+         s->ac->mechanism == AMI_ACSE_MECH_SHA256))
       return ami__srv_hls_reply(s, &a.u.action_request);
     return ami__srv_action(s, &a.u.action_request);
   default:

@@ -46,6 +46,7 @@ struct ami_server {
   uint8_t stoc[AMI__SRV_CHALLENGE_LEN];
   uint8_t ctos[AMI_SEC_CHALLENGE_MAX];
   size_t ctos_len;
+  uint8_t peer_title[AMI_SEC_TITLE_LEN]; /* calling-AP-title (HLS-SHA256) */
 
   /* The request being answered: ciphered or not, and how. */
   bool req_ciphered;

@@ -702,6 +702,143 @@ static void test_aarq_hls_vector(void **state) {
   harness_free(h);
 }
 
+/* ---------------------------------------------------------------------- */
+/* HLS-SHA256 (mechanism 6) */
+
+/* No published vector was found: these digests were computed independently
+ * with Python's hashlib in a scratch script from the Green Book formula,
+ *   secret = "HLS-SHA256 secret", ST-C = "Gurux123", ST-S = "ABCDEFGH",
+ *   CtoS = "0123456789ABCDEF", StoC = 50 51 .. 5F,
+ *   f(StoC) = SHA-256(secret || ST-C || ST-S || StoC || CtoS)
+ *   f(CtoS) = SHA-256(secret || ST-S || ST-C || CtoS || StoC)
+ * (the same vector as test_server.c). */
+#define SHA_F_STOC                                                             \
+  "E569F7018BEEBD103C9516E199C961A548D66E75579A61E576E5F1547603FCDA"
+#define SHA_F_CTOS                                                             \
+  "8726BF4A1DDC7E3806F7D628FF7B91D7BBDF73487554727F8AF7265E71CB87CE"
+static const uint8_t SHA_SECRET[] = "HLS-SHA256 secret";
+
+static void expect_tx_hex(harness *h, const char *hex, uint64_t now) {
+  size_t n;
+  uint8_t *p = ami_test_hex(hex, &n);
+  expect_tx(h, p, n, now);
+  free(p);
+}
+
+/* An AARE accepting mechanism 6 with StoC 50..5F, with or without the
+ * responding-AP-title "ABCDEFGH". */
+static void feed_sha_aare(harness *h, bool title, uint64_t now) {
+  static const uint8_t req[2] = {0x07, 0x80};
+  uint8_t stoc[16];
+  for (size_t i = 0; i < sizeof stoc; i++)
+    stoc[i] = (uint8_t)(0x50 + i);
+  ami_acse a;
+  memset(&a, 0, sizeof a);
+  a.tag = AMI_ACSE_AARE;
+  ami_acse_aare *r = &a.u.aare;
+  r->context.present = true;
+  r->context.id = AMI_ACSE_CTX_LN;
+  r->result.present = true;
+  r->result.value = AMI_ACSE_RESULT_ACCEPTED;
+  r->diagnostic.present = true;
+  r->diagnostic.source = AMI_ACSE_DIAG_USER;
+  r->diagnostic.value = AMI_ACSE_DIAG_AUTHENTICATION_REQUIRED;
+  r->responding_ap_title.present = title;
+  r->responding_ap_title.value = ami_span_make(SERVER_TITLE, 8);
+  r->acse_requirements.present = true;
+  r->acse_requirements.value = ami_span_make(req, 2);
+  r->mechanism.present = true;
+  r->mechanism.id = AMI_ACSE_MECH_SHA256;
+  r->auth_value.present = true;
+  r->auth_value.value = ami_span_make(stoc, sizeof stoc);
+  r->user_info.present = true;
+  r->user_info.apdu.tag = AMI_APDU_INITIATE_RESPONSE;
+  r->user_info.apdu.u.initiate_response.dlms_version = 6;
+  r->user_info.apdu.u.initiate_response.conformance = 0x00501F;
+  r->user_info.apdu.u.initiate_response.max_pdu_size = 500;
+  r->user_info.apdu.u.initiate_response.vaa_name = 7;
+  uint8_t buf[256];
+  ami_wr w;
+  ami_wr_init(&w, buf, sizeof buf);
+  assert_ami_ok(ami_acse_encode(&w, &a));
+  feed(h, buf, w.len, now);
+}
+
+/* A plain-context mechanism-6 engine that has sent its AARQ (checked: the
+ * mechanism, CtoS and our calling-AP-title). */
+static harness *sha_start(fixed_rng *rng) {
+  fixed_rng_init(rng, (const uint8_t *)"0123456789ABCDEF", 16);
+  ami_client_cfg cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.mechanism = AMI_ACSE_MECH_SHA256;
+  cfg.crypto = &rng->tc.base;
+  cfg.hls_secret = SHA_SECRET;
+  cfg.hls_secret_len = sizeof SHA_SECRET - 1;
+  memcpy(cfg.system_title, CLIENT_TITLE, 8);
+  harness *h = plain_harness(&cfg);
+  assert_ami_ok(ami_client_associate(h->c));
+  uint8_t buf[512];
+  size_t got = ami_client_pull(h->c, buf, sizeof buf, 0);
+  ami_acse q;
+  assert_ami_ok(ami_acse_decode(ami_span_make(buf, got), &q));
+  assert_int_equal(q.u.aarq.mechanism.id, AMI_ACSE_MECH_SHA256);
+  assert_true(q.u.aarq.calling_ap_title.present);
+  assert_memory_equal(q.u.aarq.calling_ap_title.value.p, CLIENT_TITLE, 8);
+  ami_test_assert_bytes(q.u.aarq.auth_value.value.p,
+                        q.u.aarq.auth_value.value.len,
+                        "30313233343536373839414243444546");
+  return h;
+}
+
+/* Passes 1-4 in a plain context: pass 3 carries the bare SHA-256 digest
+ * f(StoC); the server's f(CtoS) verifies; then a GET goes through. */
+static void test_hls_sha256(void **state) {
+  (void)state;
+  fixed_rng rng;
+  harness *h = sha_start(&rng);
+  feed_sha_aare(h, true, 1);
+  assert_int_equal(h->assoc_calls, 0);
+  expect_tx_hex(h, "C301C1000F0000280000FF01010920" SHA_F_STOC, 1);
+  feed_hex(h, "C701C10001000920" SHA_F_CTOS, 2);
+  assert_int_equal(h->assoc_calls, 1);
+  assert_ami_ok(h->assoc_rc);
+  assert_true(ami_client_is_associated(h->c));
+  uint32_t id;
+  assert_ami_ok(ami_client_get(h->c, &CLOCK_TIME, NULL, &id));
+  expect_tx_hex(h, "C001C100080000010000FF0200", 3);
+  harness_free(h);
+}
+
+/* Failures: a wrong f(CtoS), a failed pass-3 result (the server judged our
+ * secret wrong), a digest of the wrong length, and an AARE without the
+ * server's system title -- all AMI_E_AUTH_FAILED, no association. */
+static void test_hls_sha256_failures(void **state) {
+  (void)state;
+  static const char *const answers[] = {
+      /* f(CtoS) with the last bit flipped */
+      "C701C10001000920"
+      "8726BF4A1DDC7E3806F7D628FF7B91D7BBDF73487554727F8AF7265E71CB87CF",
+      /* other-reason */
+      "C701C1FA00",
+      /* 31 bytes */
+      "C701C1000100091F"
+      "8726BF4A1DDC7E3806F7D628FF7B91D7BBDF73487554727F8AF7265E71CB87",
+      NULL};
+  for (int k = 0; k < 4; k++) {
+    fixed_rng rng;
+    harness *h = sha_start(&rng);
+    feed_sha_aare(h, answers[k] != NULL, 1);
+    if (answers[k]) {
+      expect_tx_hex(h, "C301C1000F0000280000FF01010920" SHA_F_STOC, 1);
+      feed_hex(h, answers[k], 2);
+    }
+    assert_int_equal(h->assoc_calls, 1);
+    assert_ami(AMI_E_AUTH_FAILED, h->assoc_rc);
+    assert_false(ami_client_is_associated(h->c));
+    harness_free(h);
+  }
+}
+
 static void test_aare_rejected(void **state) {
   (void)state;
   ami_client_cfg cfg;
@@ -1462,6 +1599,20 @@ static void test_api_misuse(void **state) {
   cfg.mechanism = AMI_ACSE_MECH_GMAC; /* no crypto, no keys */
   assert_ami(AMI_E_INVAL,
              ami_client_new(&c, &cfg, NULL, NULL, &link.base, NULL));
+  cfg.mechanism = AMI_ACSE_MECH_SHA256; /* no secret, no crypto */
+  assert_ami(AMI_E_INVAL,
+             ami_client_new(&c, &cfg, NULL, NULL, &link.base, NULL));
+  cfg.hls_secret = (const uint8_t *)"s";
+  cfg.hls_secret_len = 1; /* a secret but still no crypto */
+  assert_ami(AMI_E_INVAL,
+             ami_client_new(&c, &cfg, NULL, NULL, &link.base, NULL));
+  cfg.hls_secret_len = AMI_CLIENT_HLS_SECRET_MAX + 1;
+  cfg.crypto = ami_crypto_openssl(); /* crypto, secret too long */
+  assert_ami(AMI_E_INVAL,
+             ami_client_new(&c, &cfg, NULL, NULL, &link.base, NULL));
+  cfg.crypto = NULL;
+  cfg.hls_secret = NULL;
+  cfg.hls_secret_len = 0;
   cfg.mechanism = 9;
   assert_ami(AMI_E_INVAL,
              ami_client_new(&c, &cfg, NULL, NULL, &link.base, NULL));
@@ -1790,6 +1941,8 @@ int main(void) {
       cmocka_unit_test(test_hls_replay_rejected),
       cmocka_unit_test(test_aarq_vectors),
       cmocka_unit_test(test_aarq_hls_vector),
+      cmocka_unit_test(test_hls_sha256),
+      cmocka_unit_test(test_hls_sha256_failures),
       cmocka_unit_test(test_aare_rejected),
       cmocka_unit_test(test_services),
       cmocka_unit_test(test_set_datablocks),

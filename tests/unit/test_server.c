@@ -13,6 +13,7 @@
 #include "ami_test_server.h"
 #include "ami_test_session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +126,7 @@ typedef struct fx {
   ami_test_server_link link;
   app_double appd;
   ami_server_app app;
-  ami_server_assoc_cfg ac[4];
+  ami_server_assoc_cfg ac[5];
   ami_server_cfg cfg;
   ami_server_callbacks cb;
   ami_server *s;
@@ -170,6 +171,8 @@ static const uint8_t CLIENT_TITLE[8] = {0x47, 0x75, 0x72, 0x75,
                                         0x78, 0x31, 0x32, 0x33};
 static const uint8_t SERVER_TITLE[8] = {0x41, 0x42, 0x43, 0x44,
                                         0x45, 0x46, 0x47, 0x48};
+
+static const uint8_t SHA_SECRET[] = "HLS-SHA256 secret";
 
 /* A deterministic random source returning `g_rand` (the recorded StoC). */
 static uint8_t g_rand[16];
@@ -229,7 +232,14 @@ static void fx_setup(fx *f, uint16_t peer, const ami_allocator *alloc,
   f->ac[3].client_address = 2;
   f->ac[3].context = AMI_ACSE_CTX_LN;
   f->ac[3].security_policy = 0;
-  f->cfg.assoc_count = 4;
+  /* Client 3: LN without ciphering, HLS-SHA256. */
+  f->ac[4] = f->ac[3];
+  f->ac[4].client_address = 3;
+  f->ac[4].mechanism = AMI_ACSE_MECH_SHA256;
+  f->ac[4].has_keys = false;
+  f->ac[4].hls_secret = SHA_SECRET;
+  f->ac[4].hls_secret_len = sizeof SHA_SECRET - 1;
+  f->cfg.assoc_count = 5;
   memcpy(f->cfg.system_title, SERVER_TITLE, 8);
   f->cfg.crypto = test_crypto();
   f->cfg.app = &f->app;
@@ -1263,6 +1273,118 @@ static void test_hls_plain_context(void **state) {
   fx_teardown(&f);
 }
 
+/* HLS-SHA256 (mechanism 6) in a plain context. No published vector was
+ * found, so the digests below were computed independently with Python's
+ * hashlib in a scratch script, following the Green Book formula:
+ *   secret = "HLS-SHA256 secret", ST-C = "Gurux123", ST-S = "ABCDEFGH",
+ *   CtoS = "0123456789ABCDEF", StoC = 50 51 .. 5F
+ *   f(StoC) = SHA-256(secret || ST-C || ST-S || StoC || CtoS)
+ *   f(CtoS) = SHA-256(secret || ST-S || ST-C || CtoS || StoC) */
+static const char SHA_F_STOC[] =
+    "E569F7018BEEBD103C9516E199C961A548D66E75579A61E576E5F1547603FCDA";
+static const char SHA_F_CTOS[] =
+    "8726BF4A1DDC7E3806F7D628FF7B91D7BBDF73487554727F8AF7265E71CB87CE";
+
+/* Open the SHA-256 association of client 3 up to pass 2 and check the
+ * AARE: accepted, authentication required, mechanism 6, our title, StoC. */
+static void sha_pass1(fx *f, bool with_title) {
+  for (size_t i = 0; i < sizeof g_rand; i++)
+    g_rand[i] = (uint8_t)(0x50 + i);
+  ami_acse q;
+  uint8_t b[256];
+  size_t n = make_aarq(b, sizeof b, AMI_ACSE_CTX_LN, AMI_ACSE_MECH_SHA256,
+                       "0123456789ABCDEF", 6, 0x00101D, 0x400);
+  assert_ami(ami_acse_decode(ami_span_make(b, n), &q), AMI_OK);
+  q.u.aarq.calling_ap_title.present = with_title;
+  q.u.aarq.calling_ap_title.value = ami_span_make(CLIENT_TITLE, 8);
+  ami_wr w;
+  uint8_t b2[256];
+  ami_wr_init(&w, b2, sizeof b2);
+  assert_ami(ami_acse_encode(&w, &q), AMI_OK);
+  ami_span resp = xfer(f, b2, w.len);
+  if (!with_title) {
+    expect_aare(resp, 1, AMI_ACSE_DIAG_CALLING_AP_TITLE_NOT_RECOGNIZED);
+    return;
+  }
+  ami_acse a;
+  assert_ami(ami_acse_decode(resp, &a), AMI_OK);
+  assert_int_equal(a.u.aare.result.value, AMI_ACSE_RESULT_ACCEPTED);
+  assert_int_equal(a.u.aare.diagnostic.value,
+                   AMI_ACSE_DIAG_AUTHENTICATION_REQUIRED);
+  assert_true(a.u.aare.mechanism.present);
+  assert_int_equal(a.u.aare.mechanism.id, AMI_ACSE_MECH_SHA256);
+  assert_true(a.u.aare.responding_ap_title.present);
+  ami_test_assert_bytes(a.u.aare.responding_ap_title.value.p,
+                        a.u.aare.responding_ap_title.value.len,
+                        "4142434445464748");
+  ami_test_assert_bytes(a.u.aare.auth_value.value.p,
+                        a.u.aare.auth_value.value.len,
+                        "505152535455565758595A5B5C5D5E5F");
+  assert_int_equal(a.u.aare.user_info.apdu.tag, AMI_APDU_INITIATE_RESPONSE);
+}
+
+/* Send pass 3: ACTION reply_to_HLS_authentication with octet-string `f`. */
+static ami_span sha_pass3(fx *f, const uint8_t *digest, size_t n) {
+  uint8_t act[64] = {0xC3, 0x01, 0xC1, 0x00, 0x0F, 0,    0,         40,
+                     0,    0,    255,  0x01, 0x01, 0x09, (uint8_t)n};
+  memcpy(act + 15, digest, n);
+  return xfer(f, act, 15 + n);
+}
+
+static void test_hls_sha256(void **state) {
+  (void)state;
+  fx f;
+  fx_setup(&f, 3, NULL, AMI_OK);
+  sha_pass1(&f, false);
+  sha_pass1(&f, true);
+  assert_false(ami_server_is_associated(f.s) && f.associated);
+  size_t n;
+  uint8_t *fs = ami_test_hex(SHA_F_STOC, &n);
+  ami_span resp = sha_pass3(&f, fs, n);
+  free(fs);
+  /* ACTION-Response normal, success, return data = octet-string f(CtoS),
+   * the bare digest (no SC || IC as in HLS-GMAC). */
+  char want[160];
+  snprintf(want, sizeof want, "C701C10001000920%s", SHA_F_CTOS);
+  ami_test_assert_bytes(resp.p, resp.len, want);
+  assert_int_equal(f.associated, 1);
+  assert_true(ami_server_is_associated(f.s));
+  resp = xfer_hex(&f, "C001C100010000600101FF0200");
+  assert_int_equal(resp.p[0], AMI_APDU_GET_RESPONSE);
+  fx_teardown(&f);
+}
+
+/* A wrong f(StoC) (a wrong secret, one flipped bit, or a digest of the
+ * wrong length): pass 3 answered with result other-reason (250), no
+ * association, and the engine is idle again. */
+static void test_hls_sha256_wrong(void **state) {
+  (void)state;
+  for (int k = 0; k < 3; k++) {
+    fx f;
+    fx_setup(&f, 3, NULL, AMI_OK);
+    sha_pass1(&f, true);
+    size_t n;
+    uint8_t *fs = ami_test_hex(SHA_F_STOC, &n);
+    if (k == 0) {
+      /* Computed as f(StoC) above with secret "HLS-SHA256 secreT". */
+      free(fs);
+      fs = ami_test_hex("64A93586D16AF4F966161ABE9B720392"
+                        "406086D53218DAE2BC49D041E2296149",
+                        &n);
+    } else if (k == 1) {
+      fs[31] ^= 0x01;
+    } else {
+      n = 31;
+    }
+    ami_span resp = sha_pass3(&f, fs, n);
+    free(fs);
+    ami_test_assert_bytes(resp.p, resp.len, "C701C1FA00");
+    assert_int_equal(f.associated, 0);
+    assert_false(ami_server_is_associated(f.s));
+    fx_teardown(&f);
+  }
+}
+
 /* ---------------------------------------------------------------------- */
 /* General-Block-Transfer */
 
@@ -1400,6 +1522,8 @@ int main(void) {
       cmocka_unit_test(test_ciphered_dedicated_push),
       cmocka_unit_test(test_gbt),
       cmocka_unit_test(test_hls_plain_context),
+      cmocka_unit_test(test_hls_sha256),
+      cmocka_unit_test(test_hls_sha256_wrong),
       cmocka_unit_test(test_failing_allocator_hls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

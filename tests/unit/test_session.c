@@ -27,8 +27,16 @@ static const uint8_t EK[16] = {0, 1, 2,  3,  4,  5,  6,  7,
 static const uint8_t AK[16] = {0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7,
                                0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF};
 static const uint8_t PASSWORD[] = "12345678";
+static const uint8_t HLS_SECRET[] = "an HLS-SHA256 secret";
 
-enum { MODE_NONE, MODE_LLS, MODE_HLS };
+/* MODE_HLS: HLS-GMAC, ciphered context. MODE_SHA256 / MODE_SHA256_C: HLS-
+ * SHA256 (mechanism 6) in a plain / ciphered context -- the management
+ * association (client 1) reconfigured on the server side. */
+enum { MODE_NONE, MODE_LLS, MODE_HLS, MODE_SHA256, MODE_SHA256_C };
+
+static bool mode_ciphered(int mode) {
+  return mode == MODE_HLS || mode == MODE_SHA256_C;
+}
 
 /* ---- the meter side -------------------------------------------------------
  */
@@ -183,6 +191,13 @@ static void session_open(session *s, ami_cosem_model *m, bool hdlc, int mode,
     a->max_receive_pdu = 512;
     a->password = PASSWORD;
     a->password_len = 8;
+    if (i == 2 && (mode == MODE_SHA256 || mode == MODE_SHA256_C)) {
+      a->mechanism = AMI_ACSE_MECH_SHA256;
+      a->context =
+          mode == MODE_SHA256_C ? AMI_ACSE_CTX_LN_CIPHERED : AMI_ACSE_CTX_LN;
+      a->hls_secret = HLS_SECRET;
+      a->hls_secret_len = sizeof HLS_SECRET - 1;
+    }
     if (i == 2) {
       a->has_keys = true;
       memcpy(a->ek, EK, 16);
@@ -204,20 +219,28 @@ static void session_open(session *s, ami_cosem_model *m, bool hdlc, int mode,
 
   ami_client_cfg cc;
   memset(&cc, 0, sizeof cc);
-  cc.context = mode == MODE_HLS ? AMI_ACSE_CTX_LN_CIPHERED : AMI_ACSE_CTX_LN;
+  bool sha = mode == MODE_SHA256 || mode == MODE_SHA256_C;
+  cc.context = mode_ciphered(mode) ? AMI_ACSE_CTX_LN_CIPHERED : AMI_ACSE_CTX_LN;
   cc.mechanism = (uint8_t)(mode == MODE_NONE  ? AMI_ACSE_MECH_NONE
                            : mode == MODE_LLS ? AMI_ACSE_MECH_LLS
+                           : sha              ? AMI_ACSE_MECH_SHA256
                                               : AMI_ACSE_MECH_GMAC);
-  if (password) {
+  /* `password` is the LLS password, or the HLS secret of the SHA modes. */
+  if (password && sha) {
+    cc.hls_secret = password;
+    cc.hls_secret_len = strlen((const char *)password);
+  } else if (password) {
     cc.password = password;
     cc.password_len = strlen((const char *)password);
   }
-  cc.conformance = 0x00781F | (mode == MODE_HLS ? 0x400000u : 0);
+  cc.conformance = 0x00781F | (mode_ciphered(mode) ? 0x400000u : 0);
   cc.max_pdu_size = 256; /* small: the object list and profile need blocks */
   cc.timeout_ms = 5000;
   cc.max_response = 1u << 20;
   cc.crypto = ami_crypto_openssl();
-  if (mode == MODE_HLS) {
+  if (sha)
+    memcpy(cc.system_title, "OAMCLI01", 8);
+  if (mode_ciphered(mode)) {
     cc.ek = EK;
     cc.ek_len = 16;
     cc.ak = ak;
@@ -272,7 +295,11 @@ static uint32_t array_count(const session *s) {
 static void run_mode(bool hdlc, int mode) {
   ami_cosem_model *m = build_model(200);
   session s;
-  session_open(&s, m, hdlc, mode, mode == MODE_LLS ? PASSWORD : NULL, AK);
+  session_open(&s, m, hdlc, mode,
+               mode == MODE_LLS                               ? PASSWORD
+               : mode == MODE_SHA256 || mode == MODE_SHA256_C ? HLS_SECRET
+                                                              : NULL,
+               AK);
   assert_int_equal(s.assoc_result, AMI_OK);
   assert_true(ami_client_is_associated(s.c));
 
@@ -318,8 +345,10 @@ static void run_mode(bool hdlc, int mode) {
       ami_client_set(s.c, &ldn, NULL, ami_span_make(v, sizeof v), &id));
   pump(&s);
   assert_int_equal(s.responses, before + 1);
-  assert_int_equal(s.last_dar,
-                   mode == MODE_HLS ? 0 : 3 /* read-write-denied */);
+  assert_int_equal(s.last_dar, mode == MODE_HLS || mode == MODE_SHA256 ||
+                                       mode == MODE_SHA256_C
+                                   ? 0
+                                   : 3 /* read-write-denied */);
 
   session_close(&s);
   ami_cosem_model_free(m);
@@ -348,6 +377,32 @@ static void test_hdlc_lls(void **st) {
 static void test_hdlc_hls(void **st) {
   (void)st;
   run_mode(true, MODE_HLS);
+}
+
+/* HLS-SHA256 (mechanism 6), plain and ciphered context, both links. */
+static void test_sha256(void **st) {
+  (void)st;
+  for (int hdlc = 0; hdlc < 2; hdlc++) {
+    run_mode(hdlc, MODE_SHA256);
+    run_mode(hdlc, MODE_SHA256_C);
+  }
+}
+
+/* A wrong HLS secret: the server answers pass 3 with a failed result and
+ * the association is not established (plain and ciphered, both links). */
+static void test_sha256_wrong_secret(void **st) {
+  (void)st;
+  for (int hdlc = 0; hdlc < 2; hdlc++)
+    for (int mode = MODE_SHA256; mode <= MODE_SHA256_C; mode++) {
+      ami_cosem_model *m = build_model(4);
+      session s;
+      session_open(&s, m, hdlc, mode, (const uint8_t *)"not the secret", AK);
+      assert_int_equal(s.assoc_result, AMI_E_AUTH_FAILED);
+      assert_false(ami_client_is_associated(s.c));
+      assert_false(ami_server_is_associated(s.s));
+      session_close(&s);
+      ami_cosem_model_free(m);
+    }
 }
 
 /* A wrong password: rejected with authentication-failure (IEC 62056-5-3
@@ -386,10 +441,16 @@ static void test_wrong_key(void **st) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_wrapper_none),   cmocka_unit_test(test_wrapper_lls),
-      cmocka_unit_test(test_wrapper_hls),    cmocka_unit_test(test_hdlc_none),
-      cmocka_unit_test(test_hdlc_lls),       cmocka_unit_test(test_hdlc_hls),
-      cmocka_unit_test(test_wrong_password), cmocka_unit_test(test_wrong_key),
+      cmocka_unit_test(test_wrapper_none),
+      cmocka_unit_test(test_wrapper_lls),
+      cmocka_unit_test(test_wrapper_hls),
+      cmocka_unit_test(test_hdlc_none),
+      cmocka_unit_test(test_hdlc_lls),
+      cmocka_unit_test(test_hdlc_hls),
+      cmocka_unit_test(test_wrong_password),
+      cmocka_unit_test(test_wrong_key),
+      cmocka_unit_test(test_sha256),
+      cmocka_unit_test(test_sha256_wrong_secret),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
