@@ -38,7 +38,9 @@
  * Memory: ami_client_new allocates the engine, its buffers (three of
  * about max_pdu_size bytes), and one block per queued request (a copy of the
  * request's encoding), all through the injected allocator. Joined blocks grow
- * a buffer bounded by cfg.max_response.
+ * a buffer bounded by cfg.max_response; with GBT in use, so do the request
+ * as sent (ciphered), the joined response and its deciphered form (a
+ * request larger than max_response fails with AMI_E_LIMIT).
  *
  * Security (suite 0 or 2 per cfg, through ami_sec.h and the injected crypto
  * plugin): with the LN-with-ciphering context every xDLMS APDU is ciphered
