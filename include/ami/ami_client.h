@@ -38,7 +38,9 @@
  * Memory: ami_client_new allocates the engine, its buffers (three of
  * about max_pdu_size bytes), and one block per queued request (a copy of the
  * request's encoding), all through the injected allocator. Joined blocks grow
- * a buffer bounded by cfg.max_response.
+ * a buffer bounded by cfg.max_response; with GBT in use, so do the request
+ * as sent (ciphered), the joined response and its deciphered form (a
+ * request larger than max_response fails with AMI_E_LIMIT).
  *
  * Security (suite 0 or 2 per cfg, through ami_sec.h and the injected crypto
  * plugin): with the LN-with-ciphering context every xDLMS APDU is ciphered
@@ -48,12 +50,23 @@
  * APDUs failing that are dropped and reported through on_error (the request
  * stays in flight until it is answered or times out).
  *
- * Not implemented: general block transfer (GBT APDUs are dropped and
- * reported through on_error; do not propose its conformance bit), SN
- * referencing, SET-with-list and ACTION-with-list, general-ciphering and
- * general-signing. An ACTION answer in pblocks (ACTION-Response-With-Pblock)
- * is joined and delivered as the return parameters, assumed to be one Data
- * (unverified against another implementation).
+ * General-Block-Transfer (IEC 62056-5-3 §9.3.10, cfg.gbt): when the AARE's
+ * negotiated conformance has AMI_CONFORMANCE_GENERAL_BLOCK_TRANSFER, every
+ * request goes out in GBT blocks (ciphered first when the context says
+ * so; one block when it fits the server's max PDU, so that the server
+ * answers in GBT as well), and the response's blocks are acknowledged
+ * (window cfg.gbt_window; streamed blocks are acknowledged when a block
+ * with the streaming bit clear ends the window), joined (bounded by
+ * cfg.max_response) and then processed as one response APDU, ciphered or
+ * not. Block numbers and acknowledgements are checked; a lost or
+ * out-of-order block fails the request with AMI_E_BLOCK_NUMBER (no
+ * recovery of lost blocks), a duplicate of the last block is ignored.
+ *
+ * Not implemented: recovery of lost GBT blocks, SN referencing, SET-with-list
+ * and ACTION-with-list, general-ciphering and general-signing. An ACTION answer
+ * in pblocks (ACTION-Response-With-Pblock) is joined and delivered as the
+ * return parameters, assumed to be one Data (unverified against another
+ * implementation).
  *
  * Threads: one engine is used by one thread at a time; engines share nothing
  * (no globals), so any number may run in one process.
@@ -162,6 +175,14 @@ typedef struct ami_client_cfg {
    * (default 0). The Gurux client leaves one; set 1 to reproduce its
    * ciphertexts exactly. Any increasing IC is valid. */
   uint8_t ic_skip_after_hls;
+
+  /* General-Block-Transfer: propose its conformance bit (added to
+   * `conformance`) and, when the server grants it, send every request and
+   * receive every response in GBT blocks (see above). Off by default. */
+  bool gbt;
+  /* The GBT window we advertise in our blocks (1..63, default 1): how many
+   * blocks the server may stream before waiting for our acknowledgement. */
+  uint8_t gbt_window;
 } ami_client_cfg;
 
 /* What on_associated reports. Spans are valid during the callback. */

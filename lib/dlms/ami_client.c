@@ -3,7 +3,8 @@
  * queue, the sans-I/O entry points (recv / pull / expiry), and the xDLMS
  * services GET (normal, with-list, selective access, datablocks), SET
  * (normal, datablocks) and ACTION (normal, pblocks) of IEC 62056-5-3 §9.3,
- * plus unsolicited DataNotification / EventNotification (pushes).
+ * plus unsolicited DataNotification / EventNotification (pushes), and
+ * General-Block-Transfer of requests and responses (§9.3.10).
  * The ACSE side (association, HLS, release) is in ami_client_assoc.c.
  */
 #include <string.h>
@@ -18,6 +19,9 @@
 /* Room for the xDLMS header around a block: tag, choice, iip, descriptor
  * (9), selection (up to a few), last, block number (4), length (5). */
 #define BLOCK_HEADER_MAX 40u
+/* Header of a GBT APDU: tag, block-control, block-number (2),
+ * block-number-ack (2), octet-string length (up to 4). */
+#define GBT_HEADER 10u
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers */
@@ -66,8 +70,13 @@ static void finish(ami_client *c, int err, size_t count, const ami_apdu *exc) {
     c->invoke_id = (uint8_t)((c->invoke_id + 1u) & 0x0Fu);
   if (c->cb.on_response)
     c->cb.on_response(c, &r, c->user_data);
-  /* The results may borrow join: release it only after the callback. */
+  /* The results may borrow join or the GBT buffers: release them only
+   * after the callback. */
   ami_dynbuf_reset(&c->join);
+  if (!c->busy) { /* unless the callback started the next request */
+    ami_dynbuf_reset(&c->gbt_rx);
+    ami_dynbuf_reset(&c->gbt_plain);
+  }
   req_free(c, &done);
 }
 
@@ -89,6 +98,8 @@ void ami__client_fail_all(ami_client *c, int err) {
 void ami__client_assoc_done(ami_client *c, int result) {
   c->deadline = AMI_CLIENT_NO_EXPIRY;
   c->phase = result == AMI_OK ? AMI__CL_ASSOCIATED : AMI__CL_IDLE;
+  c->gbt_on = result == AMI_OK && c->cfg.gbt &&
+              (c->info.conformance & AMI_CONFORMANCE_GENERAL_BLOCK_TRANSFER);
   if (result != AMI_OK) {
     c->release_wanted = false;
     ami__client_fail_all(c, AMI_E_STATE);
@@ -123,6 +134,12 @@ static int cfg_check(ami_client_cfg *k) {
     return AMI_E_INVAL;
   if (k->conformance == 0)
     k->conformance = DEFAULT_CONFORMANCE;
+  if (k->gbt)
+    k->conformance |= AMI_CONFORMANCE_GENERAL_BLOCK_TRANSFER;
+  if (k->gbt_window == 0)
+    k->gbt_window = 1;
+  if (k->gbt_window > AMI_APDU_GBT_WINDOW_MASK)
+    return AMI_E_INVAL;
   if (k->max_pdu_size == 0)
     k->max_pdu_size = 0xFFFFu;
   if (k->max_pdu_size < 64u || k->invoke_id > 15u)
@@ -213,6 +230,9 @@ int ami_client_new(ami_client **out, const ami_client_cfg *cfg,
   c->deadline = AMI_CLIENT_NO_EXPIRY;
   c->next_id = 1;
   ami_dynbuf_init(&c->join, k.max_response, alloc);
+  ami_dynbuf_init(&c->gbt_tx, k.max_response, alloc);
+  ami_dynbuf_init(&c->gbt_rx, k.max_response, alloc);
+  ami_dynbuf_init(&c->gbt_plain, k.max_response, alloc);
   c->ciphered = k.context == AMI_ACSE_CTX_LN_CIPHERED;
   c->use_sec = c->ciphered || k.mechanism == AMI_ACSE_MECH_GMAC;
   if (k.password_len)
@@ -264,6 +284,9 @@ void ami_client_free(ami_client *c) {
   ami_free(c->alloc, c->txc);
   ami_free(c->alloc, c->rxp);
   ami_dynbuf_free(&c->join);
+  ami_dynbuf_free(&c->gbt_tx);
+  ami_dynbuf_free(&c->gbt_rx);
+  ami_dynbuf_free(&c->gbt_plain);
   if (c->use_sec)
     ami_sec_free(&c->sec);
   memset(c->password, 0, sizeof c->password);
@@ -497,13 +520,109 @@ int ami__client_send_xdlms(ami_client *c, ami_span plain, ami_sec_form form,
   return ami_link_send_apdu(c->link, out, now_ms);
 }
 
-/* Encode `a` into txp and send it. */
+/* ---------------------------------------------------------------------- */
+/* General-Block-Transfer (IEC 62056-5-3 §9.3.10; Green Book Ed. 8
+ * §9.4.6.13): every GBT APDU we send, with data or an empty
+ * acknowledgement, takes the next block number from 1 for each request;
+ * block-number-ack names the server's last block received in order. */
+
+/* Make b hold at least n bytes of capacity (contents forgotten), so that a
+ * writer may fill it directly (deciphering, enciphering). */
+static int dynbuf_room(ami_dynbuf *b, size_t n) {
+  static const uint8_t zero[256];
+  ami_dynbuf_reset(b);
+  while (b->len < n) {
+    size_t k = n - b->len < sizeof zero ? n - b->len : sizeof zero;
+    int rc = ami_dynbuf_append(b, zero, k);
+    if (rc != AMI_OK)
+      return rc;
+  }
+  ami_dynbuf_reset(b);
+  return AMI_OK;
+}
+
+/* Encode one GBT APDU (block number = the next one) into txp and hand it to
+ * the link; the answer deadline restarts. */
+static int gbt_emit(ami_client *c, bool last, ami_span data, uint64_t now_ms) {
+  ami_apdu a;
+  memset(&a, 0, sizeof a);
+  a.tag = AMI_APDU_GENERAL_BLOCK_TRANSFER;
+  /* Our blocks never stream: one at a time, each waits for its answer. */
+  a.u.gbt.block_control =
+      (uint8_t)((last ? AMI_APDU_GBT_LAST : 0u) | c->cfg.gbt_window);
+  a.u.gbt.block_number = ++c->gbt_tx_bn;
+  a.u.gbt.block_number_ack = c->gbt_rx_bn;
+  a.u.gbt.data = data;
+  ami_wr w;
+  ami_wr_init(&w, c->txp, c->buf_cap);
+  int rc = ami_apdu_encode(&w, &a);
+  if (rc != AMI_OK)
+    return rc;
+  if (c->info.max_pdu_size && w.len > c->info.max_pdu_size)
+    return AMI_E_PDU_TOO_LARGE;
+  rc = ami_link_send_apdu(c->link, ami_span_make(w.p, w.len), now_ms);
+  if (rc == AMI_OK)
+    c->deadline = now_ms + c->cfg.timeout_ms;
+  return rc;
+}
+
+/* Send the next block of the request in gbt_tx, as large as the server's
+ * max PDU (and our buffer) allow. */
+static int gbt_send_next(ami_client *c, uint64_t now_ms) {
+  size_t lim = c->info.max_pdu_size ? c->info.max_pdu_size : 0xFFFFu;
+  if (lim > c->buf_cap)
+    lim = c->buf_cap;
+  if (lim <= GBT_HEADER)
+    return AMI_E_PDU_TOO_LARGE;
+  size_t room = lim - GBT_HEADER;
+  size_t left = c->gbt_tx.len - c->gbt_tx_pos;
+  size_t n = left < room ? left : room;
+  int rc = gbt_emit(c, n == left, ami_span_make(c->gbt_tx.p + c->gbt_tx_pos, n),
+                    now_ms);
+  if (rc == AMI_OK)
+    c->gbt_tx_pos += n;
+  return rc;
+}
+
+/* Start sending the xDLMS APDU `plain` (ciphered first when the context
+ * says so) in GBT blocks: a new transfer, numbered from 1. */
+static int gbt_send(ami_client *c, ami_span plain, uint64_t now_ms) {
+  c->gbt_tx_pos = 0;
+  c->gbt_tx_bn = 0;
+  c->gbt_rx_bn = 0;
+  ami_dynbuf_reset(&c->gbt_rx);
+  int rc;
+  if (!c->ciphered) {
+    ami_dynbuf_reset(&c->gbt_tx);
+    rc = ami_dynbuf_append(&c->gbt_tx, plain.p, plain.len);
+  } else {
+    rc = dynbuf_room(&c->gbt_tx,
+                     ciphered_len(c, c->cfg.cipher_form, plain.len) + 16u);
+    if (rc == AMI_OK) {
+      ami_wr w;
+      ami_wr_init(&w, c->gbt_tx.p, c->gbt_tx.cap);
+      rc = ami_sec_encrypt(&c->sec, c->cfg.cipher_form, c->cfg.security, plain,
+                           &w);
+      if (rc == AMI_OK) {
+        c->gbt_tx.len = w.len;
+        ami__client_store_ic(c);
+      }
+    }
+  }
+  if (rc != AMI_OK)
+    return rc;
+  return gbt_send_next(c, now_ms);
+}
+
+/* Encode `a` into txp and send it (in GBT when that is in use). */
 static int send_apdu(ami_client *c, const ami_apdu *a, uint64_t now_ms) {
   ami_wr w;
   ami_wr_init(&w, c->txp, c->buf_cap);
   int rc = ami_apdu_encode(&w, a);
   if (rc != AMI_OK)
     return rc;
+  if (c->gbt_on)
+    return gbt_send(c, ami_span_make(c->txp, w.len), now_ms);
   return ami__client_send_xdlms(c, ami_span_make(c->txp, w.len),
                                 c->cfg.cipher_form, now_ms);
 }
@@ -570,6 +689,12 @@ static void start_next(ami_client *c, uint64_t now_ms) {
   ami_dynbuf_reset(&c->join);
   c->cur.apdu[2] = iip(c); /* tag, choice, invoke-id-and-priority */
   int rc;
+  if (c->gbt_on) { /* GBT carries a request of any size */
+    rc = gbt_send(c, ami_span_make(c->cur.apdu, c->cur.len), now_ms);
+    if (rc != AMI_OK)
+      finish(c, rc, 0, NULL);
+    return;
+  }
   size_t wire = ciphered_len(c, c->cfg.cipher_form, c->cur.len);
   if (wire > c->info.max_pdu_size || c->cur.len > c->buf_cap - 64u) {
     if (c->cur.op != AMI_CLIENT_OP_SET && c->cur.op != AMI_CLIENT_OP_ACTION) {
@@ -931,6 +1056,91 @@ static uint8_t response_iip(const ami_apdu *a) {
   }
 }
 
+/* An APDU that cannot be processed: a lone one is dropped and reported
+ * (the request in flight, if any, waits on); a response joined from GBT
+ * blocks ends the request with the error, as nothing else can answer it. */
+static void reject(ami_client *c, bool via_gbt, int err, const char *what) {
+  if (via_gbt && c->busy)
+    finish(c, err, 0, NULL);
+  else
+    ami__client_error(c, err, what);
+}
+
+/* Decipher a response joined from GBT blocks into gbt_plain (it may be
+ * larger than our max PDU, hence larger than rxp). */
+static int gbt_decipher(ami_client *c, ami_span in, ami_span *plain) {
+  int rc = dynbuf_room(&c->gbt_plain, in.len);
+  if (rc != AMI_OK)
+    return rc;
+  ami_wr w;
+  ami_wr_init(&w, c->gbt_plain.p, c->gbt_plain.cap);
+  ami_sec_info info;
+  if ((rc = ami_sec_decrypt(&c->sec, in, &w, &info)) != AMI_OK)
+    return rc;
+  c->gbt_plain.len = w.len;
+  *plain = ami_span_make(c->gbt_plain.p, w.len);
+  return AMI_OK;
+}
+
+static void on_xdlms(ami_client *c, ami_span in, bool via_gbt, uint64_t now_ms);
+
+/* IEC 62056-5-3 §9.3.10: one GBT APDU from the server, for the request in
+ * flight: an acknowledgement of our block (send the next), or a block of
+ * the response (join it; acknowledge it unless the server streams on;
+ * process the whole once the last block is in). */
+static void on_gbt(ami_client *c, ami_span in, uint64_t now_ms) {
+  ami_apdu a;
+  int rc = ami_apdu_decode(in, &a);
+  if (rc != AMI_OK) {
+    reject(c, c->gbt_on, rc, "malformed GBT APDU dropped");
+    return;
+  }
+  if (!c->busy || !c->gbt_on || c->phase != AMI__CL_ASSOCIATED) {
+    ami__client_error(c, AMI_E_STATE, "unexpected GBT APDU dropped");
+    return;
+  }
+  const ami_apdu_gbt *g = &a.u.gbt;
+  bool last = (g->block_control & AMI_APDU_GBT_LAST) != 0;
+  if (c->gbt_rx_bn != 0 && g->block_number == c->gbt_rx_bn) {
+    ami__client_log(c, AMI_CLIENT_LOG_WARN, "duplicate GBT block ignored");
+    return;
+  }
+  /* Blocks in order, each acknowledging the last block we sent. Lost
+   * blocks are not recovered: the request fails. */
+  if (g->block_number != (uint16_t)(c->gbt_rx_bn + 1u) ||
+      g->block_number_ack != c->gbt_tx_bn) {
+    finish(c, AMI_E_BLOCK_NUMBER, 0, NULL);
+    return;
+  }
+  c->gbt_rx_bn = g->block_number;
+  bool sending = c->gbt_tx_pos < c->gbt_tx.len;
+  if (g->data.len == 0 && !last) { /* the server wants our next block */
+    rc = sending ? gbt_send_next(c, now_ms) : AMI_E_BLOCK_NUMBER;
+    if (rc != AMI_OK)
+      finish(c, rc, 0, NULL);
+    return;
+  }
+  if (sending) { /* an answer before our last block */
+    finish(c, AMI_E_BLOCK_NUMBER, 0, NULL);
+    return;
+  }
+  if ((rc = ami_dynbuf_append(&c->gbt_rx, g->data.p, g->data.len)) != AMI_OK) {
+    finish(c, rc, 0, NULL);
+    return;
+  }
+  if (!last) {
+    /* Inside a streamed window the server sends on; the block with the
+     * streaming bit clear ends the window and waits for our ack. */
+    if (g->block_control & AMI_APDU_GBT_STREAMING)
+      c->deadline = now_ms + c->cfg.timeout_ms;
+    else if ((rc = gbt_emit(c, false, ami_span_make(NULL, 0), now_ms)) !=
+             AMI_OK)
+      finish(c, rc, 0, NULL);
+    return;
+  }
+  on_xdlms(c, ami_span_make(c->gbt_rx.p, c->gbt_rx.len), true, now_ms);
+}
+
 /* One whole APDU from the link. */
 static void on_apdu(ami_client *c, ami_span in, uint64_t now_ms) {
   if (in.len == 0)
@@ -950,27 +1160,41 @@ static void on_apdu(ami_client *c, ami_span in, uint64_t now_ms) {
     return;
   }
   if (tag == AMI_APDU_GENERAL_BLOCK_TRANSFER) {
-    /* Not implemented: the request in flight will time out. */
-    ami__client_error(c, AMI_E_UNSUPPORTED,
-                      "general-block-transfer not supported; dropped");
+    on_gbt(c, in, now_ms);
     return;
   }
+  on_xdlms(c, in, false, now_ms);
+}
+
+/* One xDLMS APDU, from the link or joined from GBT blocks (via_gbt). */
+static void on_xdlms(ami_client *c, ami_span in, bool via_gbt,
+                     uint64_t now_ms) {
+  if (in.len == 0) {
+    reject(c, via_gbt, AMI_E_TRUNCATED, "empty APDU dropped");
+    return;
+  }
+  uint8_t tag = in.p[0];
   ami_span plain = in;
+  if (via_gbt && tag == AMI_APDU_GENERAL_BLOCK_TRANSFER) {
+    reject(c, via_gbt, AMI_E_APDU_TAG, "GBT inside GBT");
+    return;
+  }
   if (ami_apdu_is_ciphered(tag)) {
     if (!c->use_sec) {
-      ami__client_error(c, AMI_E_NO_KEY, "ciphered APDU without keys dropped");
+      reject(c, via_gbt, AMI_E_NO_KEY, "ciphered APDU without keys dropped");
       return;
     }
-    int rc = ami__client_decipher(c, in, &plain);
+    int rc = via_gbt ? gbt_decipher(c, in, &plain)
+                     : ami__client_decipher(c, in, &plain);
     if (rc != AMI_OK) {
-      ami__client_error(c, rc, "ciphered APDU dropped");
+      reject(c, via_gbt, rc, "ciphered APDU dropped");
       return;
     }
   } else if (c->ciphered && tag != AMI_APDU_EXCEPTION_RESPONSE) {
     /* In a ciphered association the server answers ciphered (only an
      * exception about deciphering itself may come in clear). */
-    ami__client_error(c, AMI_E_SECURITY_CONTROL,
-                      "unciphered APDU in a ciphered association dropped");
+    reject(c, via_gbt, AMI_E_SECURITY_CONTROL,
+           "unciphered APDU in a ciphered association dropped");
     return;
   }
   ami_apdu a;
@@ -999,7 +1223,7 @@ static void on_apdu(ami_client *c, ami_span in, uint64_t now_ms) {
                   a.tag == AMI_APDU_SET_RESPONSE ||
                   a.tag == AMI_APDU_ACTION_RESPONSE;
   if (!c->busy || (!response && a.tag != AMI_APDU_EXCEPTION_RESPONSE)) {
-    ami__client_error(c, AMI_E_STATE, "unexpected APDU dropped");
+    reject(c, via_gbt, AMI_E_STATE, "unexpected APDU dropped");
     return;
   }
   if (a.tag == AMI_APDU_EXCEPTION_RESPONSE) {
@@ -1007,7 +1231,7 @@ static void on_apdu(ami_client *c, ami_span in, uint64_t now_ms) {
     return;
   }
   if (AMI_APDU_IIP_INVOKE_ID(response_iip(&a)) != c->invoke_id) {
-    ami__client_error(c, AMI_E_STATE, "response to another invoke-id dropped");
+    reject(c, via_gbt, AMI_E_STATE, "response to another invoke-id dropped");
     return;
   }
   if (a.tag == AMI_APDU_GET_RESPONSE)

@@ -85,6 +85,17 @@ struct ami_client {
   uint32_t tx_block;   /* SET/ACTION blocks: the last block number sent */
   bool tx_blocks;      /* SET/ACTION sent with blocks */
   ami_client_result results[AMI_CLIENT_MAX_LIST];
+
+  /* General-Block-Transfer of the request in flight (IEC 62056-5-3
+   * §9.3.10): the whole request as sent (ciphered when it is), the part
+   * sent so far, the last block number sent and the server's last block
+   * received in order; the server's blocks joined, and the joined
+   * response deciphered (both bounded by cfg.max_response). */
+  bool gbt_on; /* negotiated and configured: requests go in GBT */
+  ami_dynbuf gbt_tx;
+  size_t gbt_tx_pos;
+  uint16_t gbt_tx_bn, gbt_rx_bn;
+  ami_dynbuf gbt_rx, gbt_plain;
 };
 
 /* ami_client.c */

@@ -9,7 +9,10 @@
  * list in flight; 3 SET with datablocks in flight (server max PDU 500);
  * 4 ACTION in flight; 5 waiting for the AARE (plain, LLS); 6 waiting for the
  * AARE of an LN-with-ciphering HLS-GMAC association (Gurux keys and titles);
- * 7 like 1 with three requests queued.
+ * 7 like 1 with three requests queued. Bit 3 of the first byte (states 0-4
+ * and 7) makes it a General-Block-Transfer association: cfg.gbt and the
+ * AARE granting the GBT conformance bit, so the requests go in GBT blocks
+ * and the server's APDUs are read as GBT blocks to join.
  *
  * Oracles, beyond "no crash, no leak, no over-read":
  *   1. Every request queued gets exactly one on_response, with its own id,
@@ -173,6 +176,13 @@ static const uint8_t AARE_OK[] = {
     0x02, 0x01, 0x00, 0xBE, 0x10, 0x04, 0x0E, 0x08, 0x00, 0x06, 0x5F,
     0x1F, 0x04, 0x00, 0x00, 0x50, 0x1F, 0x01, 0xF4, 0x00, 0x07};
 
+/* The same AARE granting general-block-transfer as well (0x20501F). */
+static const uint8_t AARE_GBT[] = {
+    0x61, 0x29, 0xA1, 0x09, 0x06, 0x07, 0x60, 0x85, 0x74, 0x05, 0x08,
+    0x01, 0x01, 0xA2, 0x03, 0x02, 0x01, 0x00, 0xA3, 0x05, 0xA1, 0x03,
+    0x02, 0x01, 0x00, 0xBE, 0x10, 0x04, 0x0E, 0x08, 0x00, 0x06, 0x5F,
+    0x1F, 0x04, 0x00, 0x20, 0x50, 0x1F, 0x01, 0xF4, 0x00, 0x07};
+
 static void drain(ami_client *c, uint64_t now) {
   uint8_t buf[4096];
   for (int i = 0; i < 8; i++) {
@@ -222,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   unsigned mode = data[0] % 8u;
+  bool gbt = (data[0] & 8u) != 0 && mode != 5 && mode != 6;
   data++;
   size--;
   flink *link = calloc(1, sizeof *link);
@@ -238,6 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.max_pdu_size = 4096;
   cfg.max_response = 16384;
   cfg.timeout_ms = 1000;
+  cfg.gbt = gbt;
   if (mode == 5) {
     cfg.mechanism = AMI_ACSE_MECH_LLS;
     cfg.password = (const uint8_t *)"12345678";
@@ -259,7 +271,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t now = 1;
   drain(c, now); /* connect, AARQ */
   if (mode != 5 && mode != 6) {
-    check(ami_client_recv(c, AARE_OK, sizeof AARE_OK, now) == AMI_OK);
+    if (gbt)
+      check(ami_client_recv(c, AARE_GBT, sizeof AARE_GBT, now) == AMI_OK);
+    else
+      check(ami_client_recv(c, AARE_OK, sizeof AARE_OK, now) == AMI_OK);
     check(ami_client_is_associated(c));
     if (mode != 0)
       queue(c, &t, mode);

@@ -4,7 +4,10 @@
  * framings (wrapper, HDLC) and every security mode (none, LLS, HLS-GMAC
  * ciphered), with a fake clock. What it asserts comes from the standards'
  * rules (association outcomes, diagnostics, access rights, selective access
- * row counts, block transfer joining), not from recorded output.
+ * row counts, block transfer joining), not from recorded output. With the
+ * gbt flag the same sessions run with General-Block-Transfer negotiated
+ * (IEC 62056-5-3 §9.3.10): every request and response then travels in GBT
+ * blocks (counted on the wrapper framing).
  */
 #include "ami_test.h"
 
@@ -89,6 +92,9 @@ static ami_cosem_model *build_model(uint32_t rows) {
 
 typedef struct session {
   bool hdlc;
+  bool gbt; /* General-Block-Transfer proposed and granted */
+  /* Wrapper framing: APDUs seen that were GBT, client->server and back. */
+  int gbt_c2s, gbt_s2c;
   union {
     ami_wrapper_link w;
     ami_hdlc_link h;
@@ -138,14 +144,32 @@ static void on_released(ami_client *c, int result, void *ud) {
   s->released = result == AMI_OK ? 1 : -1;
 }
 
+/* The wrapper frames (IEC 62056-47: version, source, destination, length,
+ * APDU) in p whose APDU is a General-Block-Transfer (tag 0xE0). */
+static int count_gbt(const session *s, const uint8_t *p, size_t n) {
+  int k = 0;
+  while (!s->hdlc && n >= 9) {
+    size_t len = ((size_t)p[6] << 8) | p[7];
+    if (p[8] == AMI_APDU_GENERAL_BLOCK_TRANSFER)
+      k++;
+    if (len + 8u > n)
+      break;
+    p += len + 8u;
+    n -= len + 8u;
+  }
+  return k;
+}
+
 /* Shuttle bytes both ways until both sides are quiet. */
 static void pump(session *s) {
   uint8_t buf[2048];
   for (int guard = 0; guard < 100000; guard++) {
     size_t a = ami_client_pull(s->c, buf, sizeof buf, s->now);
+    s->gbt_c2s += count_gbt(s, buf, a);
     if (a)
       assert_ami_ok(ami_server_recv(s->s, buf, a, s->now));
     size_t b = ami_server_pull(s->s, buf, sizeof buf, s->now);
+    s->gbt_s2c += count_gbt(s, buf, b);
     if (b)
       assert_ami_ok(ami_client_recv(s->c, buf, b, s->now));
     if (!a && !b)
@@ -156,9 +180,10 @@ static void pump(session *s) {
 }
 
 static void session_open(session *s, ami_cosem_model *m, bool hdlc, int mode,
-                         const uint8_t *password, const uint8_t *ak) {
+                         const uint8_t *password, const uint8_t *ak, bool gbt) {
   memset(s, 0, sizeof *s);
   s->hdlc = hdlc;
+  s->gbt = gbt;
   s->now = 1000;
   uint16_t client = mode == MODE_NONE ? 16 : mode == MODE_LLS ? 2 : 1;
   if (hdlc) {
@@ -187,7 +212,8 @@ static void session_open(session *s, ami_cosem_model *m, bool hdlc, int mode,
     a->mechanism = (uint8_t)(i == 0   ? AMI_ACSE_MECH_NONE
                              : i == 1 ? AMI_ACSE_MECH_LLS
                                       : AMI_ACSE_MECH_GMAC);
-    a->conformance = 0x00781F | (i == 2 ? 0x400000u : 0);
+    a->conformance = 0x00781F | (i == 2 ? 0x400000u : 0) |
+                     (gbt ? AMI_CONFORMANCE_GENERAL_BLOCK_TRANSFER : 0);
     a->max_receive_pdu = 512;
     a->password = PASSWORD;
     a->password_len = 8;
@@ -237,6 +263,7 @@ static void session_open(session *s, ami_cosem_model *m, bool hdlc, int mode,
   cc.max_pdu_size = 256; /* small: the object list and profile need blocks */
   cc.timeout_ms = 5000;
   cc.max_response = 1u << 20;
+  cc.gbt = gbt;
   cc.crypto = ami_crypto_openssl();
   if (sha)
     memcpy(cc.system_title, "OAMCLI01", 8);
@@ -292,16 +319,19 @@ static uint32_t array_count(const session *s) {
   return n;
 }
 
-static void run_mode(bool hdlc, int mode) {
+static void run_mode(bool hdlc, int mode, bool gbt) {
   ami_cosem_model *m = build_model(200);
   session s;
   session_open(&s, m, hdlc, mode,
                mode == MODE_LLS                               ? PASSWORD
                : mode == MODE_SHA256 || mode == MODE_SHA256_C ? HLS_SECRET
                                                               : NULL,
-               AK);
+               AK, gbt);
   assert_int_equal(s.assoc_result, AMI_OK);
   assert_true(ami_client_is_associated(s.c));
+  assert_int_equal((ami_client_conformance(s.c) &
+                    AMI_CONFORMANCE_GENERAL_BLOCK_TRANSFER) != 0,
+                   gbt);
 
   /* The register: exactly the value the model holds. */
   get(&s, 3, ami_obis_make(1, 0, 1, 8, 0, 255), 2, NULL);
@@ -331,10 +361,19 @@ static void run_mode(bool hdlc, int mode) {
   assert_int_equal(s.last_error, AMI_OK);
   assert_int_equal(array_count(&s), 10);
 
-  /* The whole profile: 200 rows, many blocks. */
+  /* The whole profile: 200 rows, many blocks (GET datablocks, or GBT
+   * blocks of at most 256 bytes, acknowledged one by one). */
+  int c2s = s.gbt_c2s, s2c = s.gbt_s2c;
   get(&s, 7, ami_obis_make(1, 0, 99, 1, 0, 255), 2, NULL);
   assert_int_equal(s.last_error, AMI_OK);
   assert_int_equal(array_count(&s), 200);
+  if (gbt && !hdlc) {
+    /* One request block, then each response block but the last acked. */
+    assert_true(s.gbt_s2c - s2c > 10);
+    assert_int_equal(s.gbt_c2s - c2s, s.gbt_s2c - s2c);
+  } else {
+    assert_int_equal(s.gbt_c2s + s.gbt_s2c, 0);
+  }
 
   /* Writing: only the management association may. */
   ami_apdu_desc ldn = {1, {0, 0, 42, 0, 0, 255}, 2};
@@ -350,42 +389,97 @@ static void run_mode(bool hdlc, int mode) {
                                    ? 0
                                    : 3 /* read-write-denied */);
 
+  if (gbt) {
+    /* A SET larger than the server's max PDU (512): the request itself
+     * goes in several GBT blocks, each acknowledged by the server. */
+    static uint8_t big[4 + 700];
+    big[0] = 0x09;
+    big[1] = 0x82;
+    big[2] = 0x02;
+    big[3] = 0xBC;
+    for (size_t i = 4; i < sizeof big; i++)
+      big[i] = (uint8_t)i;
+    c2s = s.gbt_c2s;
+    before = s.responses;
+    assert_ami_ok(
+        ami_client_set(s.c, &ldn, NULL, ami_span_make(big, sizeof big), &id));
+    pump(&s);
+    assert_int_equal(s.responses, before + 1);
+    assert_int_equal(s.last_error, AMI_OK);
+    bool mgmt =
+        mode == MODE_HLS || mode == MODE_SHA256 || mode == MODE_SHA256_C;
+    assert_int_equal(s.last_dar, mgmt ? 0 : 3);
+    if (!hdlc)
+      assert_true(s.gbt_c2s - c2s >= 2);
+    if (mgmt) { /* read back: the value written, in GBT too */
+      get(&s, 1, ami_obis_make(0, 0, 42, 0, 0, 255), 2, NULL);
+      assert_int_equal(s.last_error, AMI_OK);
+      assert_int_equal(s.data_len, sizeof big);
+      assert_memory_equal(s.data, big, sizeof big);
+    }
+  }
+
   session_close(&s);
   ami_cosem_model_free(m);
 }
 
 static void test_wrapper_none(void **st) {
   (void)st;
-  run_mode(false, MODE_NONE);
+  run_mode(false, MODE_NONE, false);
+}
+static void test_wrapper_none_gbt(void **st) {
+  (void)st;
+  run_mode(false, MODE_NONE, true);
 }
 static void test_wrapper_lls(void **st) {
   (void)st;
-  run_mode(false, MODE_LLS);
+  run_mode(false, MODE_LLS, false);
+}
+static void test_wrapper_lls_gbt(void **st) {
+  (void)st;
+  run_mode(false, MODE_LLS, true);
 }
 static void test_wrapper_hls(void **st) {
   (void)st;
-  run_mode(false, MODE_HLS);
+  run_mode(false, MODE_HLS, false);
+}
+static void test_wrapper_hls_gbt(void **st) {
+  (void)st;
+  run_mode(false, MODE_HLS, true);
 }
 static void test_hdlc_none(void **st) {
   (void)st;
-  run_mode(true, MODE_NONE);
+  run_mode(true, MODE_NONE, false);
+}
+static void test_hdlc_none_gbt(void **st) {
+  (void)st;
+  run_mode(true, MODE_NONE, true);
 }
 static void test_hdlc_lls(void **st) {
   (void)st;
-  run_mode(true, MODE_LLS);
+  run_mode(true, MODE_LLS, false);
+}
+static void test_hdlc_lls_gbt(void **st) {
+  (void)st;
+  run_mode(true, MODE_LLS, true);
 }
 static void test_hdlc_hls(void **st) {
   (void)st;
-  run_mode(true, MODE_HLS);
+  run_mode(true, MODE_HLS, false);
+}
+static void test_hdlc_hls_gbt(void **st) {
+  (void)st;
+  run_mode(true, MODE_HLS, true);
 }
 
 /* HLS-SHA256 (mechanism 6), plain and ciphered context, both links. */
 static void test_sha256(void **st) {
   (void)st;
-  for (int hdlc = 0; hdlc < 2; hdlc++) {
-    run_mode(hdlc, MODE_SHA256);
-    run_mode(hdlc, MODE_SHA256_C);
-  }
+  for (int hdlc = 0; hdlc < 2; hdlc++)
+    for (int gbt = 0; gbt < 2; gbt++) {
+      run_mode(hdlc, MODE_SHA256, gbt);
+      run_mode(hdlc, MODE_SHA256_C, gbt);
+    }
 }
 
 /* A wrong HLS secret: the server answers pass 3 with a failed result and
@@ -396,7 +490,8 @@ static void test_sha256_wrong_secret(void **st) {
     for (int mode = MODE_SHA256; mode <= MODE_SHA256_C; mode++) {
       ami_cosem_model *m = build_model(4);
       session s;
-      session_open(&s, m, hdlc, mode, (const uint8_t *)"not the secret", AK);
+      session_open(&s, m, hdlc, mode, (const uint8_t *)"not the secret", AK,
+                   false);
       assert_int_equal(s.assoc_result, AMI_E_AUTH_FAILED);
       assert_false(ami_client_is_associated(s.c));
       assert_false(ami_server_is_associated(s.s));
@@ -412,7 +507,7 @@ static void test_wrong_password(void **st) {
   for (int hdlc = 0; hdlc < 2; hdlc++) {
     ami_cosem_model *m = build_model(4);
     session s;
-    session_open(&s, m, hdlc, MODE_LLS, (const uint8_t *)"wrong", AK);
+    session_open(&s, m, hdlc, MODE_LLS, (const uint8_t *)"wrong", AK, false);
     assert_int_not_equal(s.assoc_result, AMI_OK);
     assert_int_equal(s.info.result, AMI_ACSE_RESULT_REJECTED_PERMANENT);
     assert_int_equal(s.info.diagnostic, 13);
@@ -431,7 +526,7 @@ static void test_wrong_key(void **st) {
   for (int hdlc = 0; hdlc < 2; hdlc++) {
     ami_cosem_model *m = build_model(4);
     session s;
-    session_open(&s, m, hdlc, MODE_HLS, NULL, bad);
+    session_open(&s, m, hdlc, MODE_HLS, NULL, bad, false);
     assert_int_not_equal(s.assoc_result, AMI_OK);
     assert_false(ami_client_is_associated(s.c));
     session_close(&s);
@@ -451,6 +546,12 @@ int main(void) {
       cmocka_unit_test(test_wrong_key),
       cmocka_unit_test(test_sha256),
       cmocka_unit_test(test_sha256_wrong_secret),
+      cmocka_unit_test(test_wrapper_none_gbt),
+      cmocka_unit_test(test_wrapper_lls_gbt),
+      cmocka_unit_test(test_wrapper_hls_gbt),
+      cmocka_unit_test(test_hdlc_none_gbt),
+      cmocka_unit_test(test_hdlc_lls_gbt),
+      cmocka_unit_test(test_hdlc_hls_gbt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
