@@ -618,7 +618,8 @@ static void test_gurux_hlsgmac(void **state) {
 
 static void test_gurux_hlsgmac_hdlc(void **state) {
   (void)state;
-  replay_hlsgmac("vectors/dlms/gurux-sessions/gurux_hdlc_ln_hlsgmac_ae_clock.txt");
+  replay_hlsgmac(
+      "vectors/dlms/gurux-sessions/gurux_hdlc_ln_hlsgmac_ae_clock.txt");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -772,9 +773,9 @@ static void test_hls_wrong_key(void **state) {
   (void)state;
   rec r;
   memset(&r, 0, sizeof r);
-  if (ami_test_session_apdus(
-          "vectors/dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
-          rec_cb, &r) < 0)
+  if (ami_test_session_apdus("vectors/dlms/gurux-sessions/"
+                             "gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
+                             rec_cb, &r) < 0)
     skip();
   fx f;
   fx_setup(&f, 1, NULL, AMI_OK);
@@ -1476,9 +1477,9 @@ static void test_failing_allocator_hls(void **state) {
   (void)state;
   rec r;
   memset(&r, 0, sizeof r);
-  if (ami_test_session_apdus(
-          "vectors/dlms/gurux-sessions/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
-          rec_cb, &r) < 0)
+  if (ami_test_session_apdus("vectors/dlms/gurux-sessions/"
+                             "gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt",
+                             rec_cb, &r) < 0)
     skip();
   ami_acse aare;
   assert_ami(ami_acse_decode(ami_span_make(r.p[1], r.n[1]), &aare), AMI_OK);
