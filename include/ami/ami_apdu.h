@@ -34,14 +34,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ami/ami_axdr.h"
 #include "ami/ami_buf.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Nesting limit for arrays and structures inside a Data value. */
-#define AMI_APDU_MAX_DEPTH 32
+/* Nesting limit for arrays and structures inside a Data value: the A-XDR
+ * decoder's default, so that every value an APDU is accepted with can be
+ * decoded by any consumer using that default (one limit, not two). */
+#define AMI_APDU_MAX_DEPTH AMI_AXDR_DEFAULT_DEPTH
 
 /* ---------------------------------------------------------------------- */
 /* APDU tags (the COSEMpdu / XDLMS-APDU CHOICE of IEC 62056-5-3 §8; values
