@@ -432,8 +432,8 @@ int ami_cmd_meter(int argc, char **argv) {
     a->mechanism = i == 0   ? AMI_ACSE_MECH_NONE
                    : i == 1 ? AMI_ACSE_MECH_LLS
                             : AMI_ACSE_MECH_GMAC;
-    a->conformance = 0x00781F; /* block transfer, multiple references,
-                                  get, set, selective access, action... */
+    /* get, set, action, selective access, block transfer, multiple
+     * references; plus general protection in the ciphered association. */
     a->conformance = i == 2 ? 0x00781F | 0x400000u : 0x00781F;
     a->max_receive_pdu = 1024;
     if (i == 1) {

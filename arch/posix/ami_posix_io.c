@@ -35,8 +35,15 @@ struct ami_io_conn {
   bool connected;
   bool closing;
   int close_err;
-  uint8_t rbuf[IO_CHUNK];
 };
+
+/* Read and pull scratch space, shared by every connection of a loop's
+ * thread: libuv calls alloc then read for one handle back to back, and
+ * flush() copies pulled bytes out before returning, so no connection holds
+ * either buffer across callbacks. Keeping them out of ami_io_conn keeps a
+ * connection small (no 128 KiB allocation per accept). */
+static _Thread_local uint8_t rbuf[IO_CHUNK];
+static _Thread_local uint8_t wbuf[IO_CHUNK];
 
 typedef struct write_req {
   uv_write_t req;
@@ -92,24 +99,25 @@ static void flush(ami_io_conn *c) {
     return;
   uint64_t now = uv_now(c->loop);
   for (;;) {
-    write_req *w = malloc(sizeof *w + IO_CHUNK);
+    size_t n = 0, got;
+    while (n < IO_CHUNK &&
+           (got = c->ops->pull(c->session, wbuf + n, IO_CHUNK - n, now)) > 0)
+      n += got;
+    if (n == 0)
+      break;
+    if (c->kind == KIND_SERIAL) {
+      serial_write(c, wbuf, n);
+      if (c->closing)
+        return;
+      continue;
+    }
+    /* uv_write needs the bytes until its callback: one exact-size copy. */
+    write_req *w = malloc(sizeof *w + n);
     if (w == NULL) {
       ami_io_conn_close(c, UV_ENOMEM);
       return;
     }
-    size_t n = 0, got;
-    while (n < IO_CHUNK &&
-           (got = c->ops->pull(c->session, w->data + n, IO_CHUNK - n, now)) > 0)
-      n += got;
-    if (n == 0) {
-      free(w);
-      break;
-    }
-    if (c->kind == KIND_SERIAL) {
-      serial_write(c, w->data, n);
-      free(w);
-      continue;
-    }
+    memcpy(w->data, wbuf, n);
     w->conn = c;
     uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)n);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->h.tcp, &buf, 1, on_written);
@@ -166,9 +174,9 @@ static void deliver(ami_io_conn *c, const uint8_t *p, size_t n) {
 /* ---- TCP ------------------------------------------------------------- */
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  ami_io_conn *c = h->data;
+  (void)h;
   (void)suggested;
-  *buf = uv_buf_init((char *)c->rbuf, sizeof c->rbuf);
+  *buf = uv_buf_init((char *)rbuf, sizeof rbuf);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
@@ -413,9 +421,9 @@ static void on_poll(uv_poll_t *p, int status, int events) {
       uv_poll_start(&c->h.poll, UV_READABLE, on_poll);
   }
   if (events & UV_READABLE) {
-    ssize_t r = read(c->fd, c->rbuf, sizeof c->rbuf);
+    ssize_t r = read(c->fd, rbuf, sizeof rbuf);
     if (r > 0)
-      deliver(c, c->rbuf, (size_t)r);
+      deliver(c, rbuf, (size_t)r);
     else if (r == 0 || (errno != EAGAIN && errno != EINTR))
       ami_io_conn_close(c, r == 0 ? 0 : -errno);
   }
