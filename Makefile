@@ -35,6 +35,7 @@ fuzz: deps
 	@./scripts/fuzz.sh build/fuzz $${FUZZ_SECONDS:-30}
 
 bench: build
+	@./scripts/deps.sh --bench
 	@./build/release/bench/ami_bench
 
 # Formatting, static analysis (cppcheck findings are bugs) and layering.

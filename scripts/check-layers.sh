@@ -12,7 +12,11 @@ layer_of_header() {
     ami_crypto.h) echo iface ;;
     ami_acse.h|ami_apdu.h|ami_sec.h|ami_link.h|ami_server_app.h|ami_server.h|ami_client.h|ami_hdlc_link.h|ami_wrapper_link.h) echo dlms ;;
     ami_cosem*.h) case "$1" in ami_cosem_time.h) echo codec ;; *) echo cosem ;; esac ;;
-    ami_crypto_openssl.h) echo plugin ;;
+    ami_metro*.h) echo metrology ;;
+    ami_sim*.h) echo sim ;;
+    ami_meter*.h) echo meter ;;
+    ami_mdm*.h) echo mdm ;;
+    ami_crypto_openssl.h|ami_store_sqlite.h) echo plugin ;;
     *) echo codec ;;
   esac
 }
@@ -34,6 +38,10 @@ check_dir lib/core core
 check_dir lib/codec core codec
 check_dir lib/dlms core codec dlms iface
 check_dir lib/cosem core codec dlms cosem
+check_dir lib/metrology core metrology
+check_dir lib/sim core metrology sim
+check_dir lib/meter core codec dlms iface cosem metrology meter
+check_dir lib/mdm core codec mdm
 
 # Public headers follow the same rule as their layer.
 for h in include/ami/*.h; do
@@ -41,7 +49,9 @@ for h in include/ami/*.h; do
   case $hl in
     core) allowed="core" ;; codec) allowed="core codec" ;;
     dlms|iface) allowed="core codec dlms iface" ;; cosem) allowed="core codec dlms iface cosem" ;;
-    *) allowed="core codec dlms iface cosem plugin" ;;
+    metrology) allowed="core metrology" ;; sim) allowed="core metrology sim" ;;
+    meter) allowed="core codec dlms iface cosem metrology meter" ;; mdm) allowed="core codec mdm" ;;
+    *) allowed="core codec dlms iface cosem metrology sim meter mdm plugin" ;;
   esac
   while IFS= read -r inc; do
     l=$(layer_of_header "$inc")

@@ -12,9 +12,15 @@ PKGS=(
   libcmocka-dev                     # unit tests
   libjansson-dev                    # JSON output of `ami decode`
   libuv1-dev                        # arch/posix: event loop, TCP, timers
+  libsqlite3-dev sqlite3            # the embedded MDM store
+  libxml2-utils                     # xmllint: Green Button export validation
   libmbedtls-dev libgcrypt20-dev    # bench peers: other AES-GCM implementations
   clang-format cppcheck             # lint step of CI
 )
+# `deps.sh --bench` adds the peers bench/ measures against (not needed to test).
+if [ "${1:-}" = "--bench" ]; then
+  PKGS+=(clickhouse-server python3-pandas)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
