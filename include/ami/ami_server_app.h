@@ -32,7 +32,15 @@
 extern "C" {
 #endif
 
-#define AMI_SERVER_APP_VERSION 1u
+#define AMI_SERVER_APP_VERSION 2u
+
+/* Opaque per-request state of get_part (bytes, zeroed before the first
+ * call, never interpreted by the engine; 8-byte aligned). */
+#define AMI_SERVER_APP_CURSOR_MAX 32u
+typedef union ami_server_app_cursor {
+  uint8_t bytes[AMI_SERVER_APP_CURSOR_MAX];
+  uint64_t align_;
+} ami_server_app_cursor;
 
 /* The association a request arrived on, as established by the engine. */
 typedef struct ami_server_assoc_info {
@@ -66,6 +74,23 @@ typedef struct ami_server_app {
   int (*action)(void *user_data, const ami_server_assoc_info *assoc,
                 const ami_apdu_desc *method, ami_span params, ami_wr *ret,
                 bool *has_return, uint8_t *result);
+
+  /* Version 2, optional (NULL: the engine calls get and buffers the whole
+   * value): GET one attribute IN PIECES, so a long value (a load profile
+   * of 100,000 rows) streams out in GET-Response-With-Datablock blocks
+   * without the whole encoding ever being held. The first call has a
+   * zeroed *cursor; it checks access as get does (*dar) and writes the
+   * start of the Data to `out`. Returns AMI_OK when the value is complete,
+   * AMI_E_AGAIN when more follows (call again with the same attr and sel
+   * -- equal values, not the same memory -- the same cursor and a fresh
+   * `out`; the concatenation of the outputs is the Data), AMI_E_BUFFER_FULL
+   * when `out` cannot hold the next indivisible piece (the engine retries
+   * larger, up to its max_response), AMI_E_STATE when the value changed
+   * underneath so it cannot be continued (the engine aborts the long GET
+   * with long-get-aborted). */
+  int (*get_part)(void *user_data, const ami_server_assoc_info *assoc,
+                  const ami_apdu_desc *attr, const ami_apdu_selection *sel,
+                  ami_server_app_cursor *cursor, ami_wr *out, uint8_t *dar);
 } ami_server_app;
 
 #ifdef __cplusplus

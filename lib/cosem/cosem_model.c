@@ -663,7 +663,24 @@ static int app_action(void *ud, const ami_server_assoc_info *info,
   return ami_cosem_action(ud, info, method, params, ret, has_return, result);
 }
 
+/* The engine's opaque cursor holds the model's. */
+_Static_assert(sizeof(ami_cosem_cursor) <= sizeof(ami_server_app_cursor),
+               "ami_cosem_cursor must fit the engine's cursor");
+
+static int app_get_part(void *ud, const ami_server_assoc_info *info,
+                        const ami_apdu_desc *attr,
+                        const ami_apdu_selection *sel,
+                        ami_server_app_cursor *cursor, ami_wr *out,
+                        uint8_t *dar) {
+  ami_cosem_cursor c;
+  memcpy(&c, cursor->bytes, sizeof c);
+  int rc = ami_cosem_get_resumable(ud, info, attr, sel, &c, out, dar);
+  memcpy(cursor->bytes, &c, sizeof c);
+  return rc;
+}
+
 const ami_server_app *ami_cosem_server_app(ami_cosem_model *m) {
+  m->app.get_part = app_get_part;
   m->app.get = app_get;
   m->app.set = app_set;
   m->app.action = app_action;

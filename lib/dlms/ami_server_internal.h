@@ -68,6 +68,12 @@ struct ami_server {
   size_t blk_off;   /* where the payload starts in `list` */
   size_t blk_len;   /* payload bytes in `list` */
   size_t blk_pos;   /* bytes already sent */
+  /* Streamed from the application's get_part (descriptor and selection
+   * kept in rs_desc / rs_sel*, which a long GET and a SET reassembly never
+   * use at the same time): more Data follows the blk_len bytes held. */
+  bool blk_stream;
+  bool blk_done;
+  ami_server_app_cursor blk_cursor;
 
   /* SET / ACTION block reassembly in progress (0 = none, else the tag). */
   uint8_t rs_tag;

@@ -30,6 +30,8 @@ void ami__srv_blocks_reset(ami_server *s) {
   s->blk_num = 0;
   s->blk_len = 0;
   s->blk_pos = 0;
+  s->blk_stream = false;
+  s->blk_done = false;
   s->rs_tag = 0;
   s->rs_num = 0;
   ami_dynbuf_reset(&s->rs);
@@ -133,10 +135,26 @@ static ami_span list_with_count(ami_server *s, size_t end, uint32_t count) {
 /* ---------------------------------------------------------------------- */
 /* GET (IEC 62056-5-3 §8 GET service, Get-Response-With-Datablock) */
 
-/* Send the next block of the long GET payload held in s->list. */
+static int get_block_error(ami_server *s, uint8_t iip, uint32_t num,
+                           uint8_t dar);
+static int stream_fill(ami_server *s, size_t want, uint8_t *dar);
+
+/* Send the next block of the long GET payload held in s->list (refilled
+ * from the application first when the value is streamed). */
 static int send_block(ami_server *s, uint8_t iip) {
   size_t lim = ami__srv_send_limit(s);
   size_t room = lim > GET_BLOCK_HEADER + 16 ? lim - GET_BLOCK_HEADER : 16;
+  if (s->blk_stream) {
+    uint8_t dar = 0;
+    int rc = stream_fill(s, room + 1, &dar);
+    if (rc != AMI_OK || dar) {
+      uint32_t num = s->blk_num + 1;
+      ami__srv_blocks_reset(s);
+      if (rc == AMI_E_NOMEM)
+        return rc;
+      return get_block_error(s, iip, num, dar ? dar : DAR_LONG_GET_ABORTED);
+    }
+  }
   size_t left = s->blk_len - s->blk_pos;
   size_t n = left < room ? left : room;
   ami_apdu a;
@@ -145,12 +163,12 @@ static int send_block(ami_server *s, uint8_t iip) {
   a.u.get_response.choice = 2;
   a.u.get_response.iip = iip;
   a.u.get_response.block.block_number = ++s->blk_num;
-  a.u.get_response.block.last = n == left;
+  a.u.get_response.block.last = n == left && (!s->blk_stream || s->blk_done);
   a.u.get_response.block.choice = 0;
   a.u.get_response.block.raw =
       ami_span_make(s->list.p + s->blk_off + s->blk_pos, n);
   s->blk_pos += n;
-  if (n == left)
+  if (a.u.get_response.block.last)
     s->blk_active = false;
   return ami__srv_send_apdu(s, &a);
 }
@@ -184,11 +202,125 @@ static int get_block_error(ami_server *s, uint8_t iip, uint32_t num,
   return ami__srv_send_apdu(s, &a);
 }
 
+/* Make at least `want` unsent bytes of a streamed value available in
+ * s->list (fewer only when the value is complete), calling the
+ * application's get_part. Unsent bytes move to the front first, so the
+ * buffer holds about one block, never the whole value. A DAR the
+ * application sets (first call: access denied, ...) lands in *dar;
+ * AMI_E_STATE and other failures abort the transfer. */
+static int stream_fill(ami_server *s, size_t want, uint8_t *dar) {
+  size_t pending = s->blk_len - s->blk_pos;
+  if (pending && s->blk_off + s->blk_pos)
+    memmove(s->list.p, s->list.p + s->blk_off + s->blk_pos, pending);
+  s->blk_off = 0;
+  s->blk_pos = 0;
+  s->blk_len = pending;
+  size_t chunk = want > 256 ? want : 256;
+  ami_server_assoc_info info;
+  ami__srv_info(s, &info);
+  ami_apdu_selection sel;
+  memset(&sel, 0, sizeof sel);
+  sel.present = s->rs_sel_present;
+  sel.selector = s->rs_selector;
+  sel.params = ami_span_make(s->rs_sel, s->rs_sel_len);
+  while (!s->blk_done && s->blk_len < want) {
+    if (chunk > s->cfg.max_response)
+      chunk = s->cfg.max_response;
+    int rc = ami__srv_reserve(s, &s->list, s->blk_len + chunk);
+    if (rc != AMI_OK)
+      return rc;
+    ami_wr w;
+    ami_wr_init(&w, s->list.p + s->blk_len, chunk);
+    *dar = 0;
+    rc = s->cfg.app->get_part(s->cfg.app->user_data, &info, &s->rs_desc, &sel,
+                              &s->blk_cursor, &w, dar);
+    if (*dar)
+      return AMI_OK;
+    if (w.err != AMI_OK && (rc == AMI_OK || rc == AMI_E_AGAIN))
+      rc = w.err;
+    if (rc == AMI_OK || rc == AMI_E_AGAIN) {
+      s->blk_len += w.len;
+      s->blk_done = rc == AMI_OK;
+      if (w.len == 0 && !s->blk_done && chunk >= s->cfg.max_response)
+        return AMI_E_STATE; /* no progress possible */
+      if (w.len == 0)
+        chunk *= 2;
+      continue;
+    }
+    if (rc == AMI_E_BUFFER_FULL && chunk < s->cfg.max_response) {
+      chunk *= 2;
+      continue;
+    }
+    if (rc != AMI_E_NOMEM)
+      ami__srv_error(s, rc, "application get_part failed");
+    return rc;
+  }
+  return AMI_OK;
+}
+
+/* GET-Request-Normal through get_part: the value is pulled only as far as
+ * the first response needs. A value that turns out to fit one APDU is
+ * answered normally; otherwise the long GET streams, refilled block by
+ * block. (A request carried by GBT needs the whole response first.) */
+static int get_streamed(ami_server *s, const ami_apdu_get_request *rq) {
+  if (rq->sel.present && rq->sel.params.len > AMI__SRV_SEL_MAX)
+    return get_block_error(s, rq->iip, 0, DAR_OTHER_REASON);
+  s->rs_desc = rq->attr;
+  s->rs_sel_present = rq->sel.present;
+  s->rs_selector = rq->sel.selector;
+  s->rs_sel_len = rq->sel.present ? rq->sel.params.len : 0;
+  if (s->rs_sel_len)
+    memcpy(s->rs_sel, rq->sel.params.p, s->rs_sel_len);
+  memset(&s->blk_cursor, 0, sizeof s->blk_cursor);
+  s->blk_stream = true;
+  s->blk_done = false;
+  s->blk_off = s->blk_pos = s->blk_len = 0;
+  size_t lim = ami__srv_send_limit(s);
+  size_t want = s->req_gbt ? s->cfg.max_response + 1 : lim + 1;
+  uint8_t dar = 0;
+  int rc = stream_fill(s, want, &dar);
+  ami_apdu a;
+  memset(&a, 0, sizeof a);
+  a.tag = AMI_APDU_GET_RESPONSE;
+  a.u.get_response.choice = 1;
+  a.u.get_response.iip = rq->iip;
+  if (rc == AMI_OK && !dar && s->blk_done && s->blk_len == 0)
+    dar = DAR_OTHER_REASON; /* no Data at all: the application's bug */
+  if (rc != AMI_OK || dar || (s->req_gbt && !s->blk_done)) {
+    ami__srv_blocks_reset(s);
+    if (rc == AMI_E_NOMEM)
+      return rc;
+    a.u.get_response.result.choice = 1;
+    a.u.get_response.result.dar = dar ? dar : DAR_OTHER_REASON;
+    return ami__srv_send_apdu(s, &a);
+  }
+  if (s->blk_done && 4 + s->blk_len <= lim) {
+    size_t len = s->blk_len;
+    ami__srv_blocks_reset(s);
+    a.u.get_response.result.choice = 0;
+    a.u.get_response.result.data = ami_span_make(s->list.p, len);
+    return ami__srv_send_apdu(s, &a);
+  }
+  if (s->req_gbt) { /* complete: whole response, GBT splits it */
+    size_t len = s->blk_len;
+    ami__srv_blocks_reset(s);
+    a.u.get_response.result.choice = 0;
+    a.u.get_response.result.data = ami_span_make(s->list.p, len);
+    return ami__srv_send_apdu(s, &a);
+  }
+  s->blk_active = true;
+  s->blk_iip = rq->iip;
+  s->blk_num = 0;
+  return send_block(s, rq->iip);
+}
+
 static int get_normal(ami_server *s, const ami_apdu_get_request *rq) {
   ami_span data;
   bool has;
   uint8_t dar;
   ami__srv_blocks_reset(s);
+  if (s->cfg.app->version >= 2 && s->cfg.app->get_part)
+    return get_streamed(s, rq);
   int rc = app_call(s, true, &rq->attr, &rq->sel, ami_span_make(NULL, 0), &data,
                     &has, &dar);
   if (rc != AMI_OK)

@@ -64,6 +64,35 @@ static int f_get(void *ud, const ami_server_assoc_info *assoc,
   }
 }
 
+/* Streams a value in parts: attribute 5 of any object is an array of
+ * (obis[4] + 1) * 40 unsigned elements, written at most 37 per call; the
+ * cursor counts elements. obis[5] == 3 denies access on the first call,
+ * obis[5] == 4 fails with AMI_E_STATE half-way. */
+static int f_get_part(void *ud, const ami_server_assoc_info *assoc,
+                      const ami_apdu_desc *attr, const ami_apdu_selection *sel,
+                      ami_server_app_cursor *cursor, ami_wr *out,
+                      uint8_t *dar) {
+  if (attr->id != 5)
+    return f_get(ud, assoc, attr, sel, out, dar);
+  uint32_t total = ((uint32_t)attr->obis[4] + 1u) * 40u, done;
+  memcpy(&done, cursor->bytes, sizeof done);
+  if (done == 0) {
+    if (attr->obis[5] == 3) {
+      *dar = 3;
+      return AMI_OK;
+    }
+    ami_axdr_put_array(out, total);
+  }
+  if (attr->obis[5] == 4 && done > total / 2)
+    return AMI_E_STATE;
+  for (int k = 0; k < 37 && done < total; k++, done++)
+    ami_axdr_put_u8(out, (uint8_t)done);
+  if (out->err)
+    return out->err; /* the cursor is not advanced: retried larger */
+  memcpy(cursor->bytes, &done, sizeof done);
+  return done < total ? AMI_E_AGAIN : AMI_OK;
+}
+
 static int f_set(void *ud, const ami_server_assoc_info *assoc,
                  const ami_apdu_desc *attr, const ami_apdu_selection *sel,
                  ami_span value, uint8_t *dar) {
@@ -108,7 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   crypto = *ami_crypto_openssl();
   crypto.random = fixed_random;
 
-  ami_server_app app = {AMI_SERVER_APP_VERSION, NULL, f_get, f_set, f_action};
+  ami_server_app app = {
+      AMI_SERVER_APP_VERSION, NULL, f_get, f_set, f_action, f_get_part};
   ami_server_assoc_cfg ac[4];
   memset(ac, 0, sizeof ac);
   ac[0].client_address = 16;

@@ -179,6 +179,10 @@ static void pump(session *s) {
   fail_msg("the session did not settle");
 }
 
+/* The server's allocator (NULL = the C library); tests of the streamed
+ * long GET measure the engine's peak memory through it. */
+static const ami_allocator *g_server_alloc;
+
 static void session_open(session *s, ami_cosem_model *m, bool hdlc, int mode,
                          const uint8_t *password, const uint8_t *ak, bool gbt) {
   memset(s, 0, sizeof *s);
@@ -241,7 +245,7 @@ static void session_open(session *s, ami_cosem_model *m, bool hdlc, int mode,
   scfg.link = s->slink;
   scfg.max_response = 1u << 20;
   scfg.vaa_name = 0x0007;
-  assert_ami_ok(ami_server_new(&s->s, &scfg, NULL, NULL, NULL));
+  assert_ami_ok(ami_server_new(&s->s, &scfg, NULL, NULL, g_server_alloc));
 
   ami_client_cfg cc;
   memset(&cc, 0, sizeof cc);
@@ -534,9 +538,135 @@ static void test_wrong_key(void **st) {
   }
 }
 
+/* ---- streamed long GET ----------------------------------------------------
+ */
+
+/* An allocator that tracks live and peak bytes (a size header per block). */
+typedef struct peak_alloc {
+  ami_allocator base;
+  size_t live, peak;
+} peak_alloc;
+
+static void *pa_malloc(size_t n, void *ud) {
+  peak_alloc *pa = ud;
+  size_t *p = malloc(n + sizeof(size_t) * 2);
+  if (!p)
+    return NULL;
+  p[0] = n;
+  pa->live += n;
+  if (pa->live > pa->peak)
+    pa->peak = pa->live;
+  return p + 2;
+}
+
+static void pa_free(void *ptr, void *ud) {
+  peak_alloc *pa = ud;
+  if (!ptr)
+    return;
+  size_t *p = (size_t *)ptr - 2;
+  pa->live -= p[0];
+  free(p);
+}
+
+static void *pa_realloc(void *ptr, size_t n, void *ud) {
+  peak_alloc *pa = ud;
+  if (!ptr)
+    return pa_malloc(n, ud);
+  size_t *p = (size_t *)ptr - 2;
+  size_t old = p[0];
+  size_t *q = realloc(p, n + sizeof(size_t) * 2);
+  if (!q)
+    return NULL;
+  q[0] = n;
+  pa->live = pa->live - old + n;
+  if (pa->live > pa->peak)
+    pa->peak = pa->live;
+  return q + 2;
+}
+
+/* A 2,500-row profile (about 52 KB of A-XDR) read whole over a 512-byte
+ * PDU: the server streams it from the model's ring block by block, so the
+ * engine's memory stays near one block -- it never holds the value. */
+static void test_streamed_long_get(void **st) {
+  (void)st;
+  ami_cosem_model *m = build_model(2500);
+  peak_alloc pa = {{pa_malloc, pa_realloc, pa_free, NULL}, 0, 0};
+  pa.base.user_data = &pa;
+  g_server_alloc = &pa.base;
+  session s;
+  session_open(&s, m, false, MODE_NONE, NULL, AK, false);
+  g_server_alloc = NULL;
+  assert_int_equal(s.assoc_result, AMI_OK);
+  size_t before = pa.peak;
+  get(&s, 7, ami_obis_make(1, 0, 99, 1, 0, 255), 2, NULL);
+  assert_int_equal(s.last_error, AMI_OK);
+  assert_int_equal(s.last_dar, 0);
+  assert_true(s.data_len > 50000);
+  assert_int_equal(array_count(&s), 2500);
+  /* Rows in order: the register column of row i holds 9108 (constant), the
+   * clock column 1e9 ms + i * 15 min -- check the first and the last. */
+  ami_axdr_dec d;
+  ami_axdr_dec_init(&d, s.data, s.data_len);
+  uint32_t n = 0, f = 0;
+  assert_ami_ok(ami_axdr_get_array(&d, &n));
+  for (uint32_t i = 0; i < n; i++) {
+    assert_ami_ok(ami_axdr_get_struct(&d, &f));
+    assert_int_equal(f, 2);
+    assert_ami_ok(ami_axdr_skip(&d));
+    uint32_t v = 0;
+    assert_ami_ok(ami_axdr_get_u32(&d, &v));
+    assert_int_equal(v, 9108);
+  }
+  assert_true(ami_axdr_done(&d));
+  print_message("server peak memory: %zu B before the GET, %zu B after "
+                "(value %zu B)\n",
+                before, pa.peak, s.data_len);
+  assert_true(pa.peak - before < 8192);
+  session_close(&s);
+  assert_int_equal(pa.live, 0);
+  ami_cosem_model_free(m);
+}
+
+/* Captures during a long GET that overwrite rows not yet sent: the server
+ * cannot continue the snapshot and aborts with long-get-aborted (15). */
+static void test_long_get_overrun_aborts(void **st) {
+  (void)st;
+  ami_cosem_model *m = build_model(2000);
+  session s;
+  session_open(&s, m, false, MODE_NONE, NULL, AK, false);
+  ami_apdu_desc dsc = {7, {1, 0, 99, 1, 0, 255}, 2};
+  uint32_t id;
+  assert_ami_ok(ami_client_get(s.c, &dsc, NULL, &id));
+  /* Let the first two blocks through, then overwrite the whole ring. */
+  uint8_t buf[2048];
+  for (int k = 0; k < 2; k++) {
+    size_t a = ami_client_pull(s.c, buf, sizeof buf, s.now);
+    assert_true(a > 0);
+    assert_ami_ok(ami_server_recv(s.s, buf, a, s.now));
+    size_t b = ami_server_pull(s.s, buf, sizeof buf, s.now);
+    assert_true(b > 0);
+    assert_ami_ok(ami_client_recv(s.c, buf, b, s.now));
+  }
+  ami_cosem_object *prof =
+      ami_cosem_find(m, 7, ami_obis_make(1, 0, 99, 1, 0, 255));
+  assert_non_null(prof);
+  for (uint32_t i = 0; i < 2000; i++)
+    assert_ami_ok(
+        ami_cosem_profile_capture(prof, 3000000000ull + i * 900000ull));
+  pump(&s);
+  assert_int_equal(s.responses, 1);
+  assert_true(s.last_error != AMI_OK || s.last_dar == 15);
+  print_message("overrun: error %s, dar %u\n", ami_err_name(s.last_error),
+                s.last_dar);
+  session_close(&s);
+  ami_cosem_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wrapper_none),
+      cmocka_unit_test(test_streamed_long_get),
+      cmocka_unit_test(test_long_get_overrun_aborts),
       cmocka_unit_test(test_wrapper_lls),
       cmocka_unit_test(test_wrapper_hls),
       cmocka_unit_test(test_hdlc_none),
