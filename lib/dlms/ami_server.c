@@ -169,9 +169,8 @@ int ami_server_new(ami_server **out, const ami_server_cfg *cfg,
     return AMI_E_INVAL;
   *out = NULL;
   if (!cfg || cfg->version != AMI_SERVER_VERSION || !cfg->link ||
-      !cfg->link->vt || !cfg->app ||
-      cfg->app->version < 1 || cfg->app->version > AMI_SERVER_APP_VERSION ||
-      !cfg->app->get ||
+      !cfg->link->vt || !cfg->app || cfg->app->version < 1 ||
+      cfg->app->version > AMI_SERVER_APP_VERSION || !cfg->app->get ||
       !cfg->app->set || !cfg->app->action || (cfg->assoc_count && !cfg->assocs))
     return AMI_E_INVAL;
   if (cb && cb->version != AMI_SERVER_CALLBACKS_VERSION)
