@@ -24,10 +24,11 @@
 #include "ami_cli.h"
 #include "ami_posix_io.h"
 #include "decode_int.h"
+#include "read_fw.h"
 
 #define READ_MAX_OPS 64
 
-typedef enum { OP_GET, OP_SET, OP_ACTION } op_kind;
+typedef enum { OP_GET, OP_SET, OP_ACTION, OP_FW } op_kind;
 
 typedef struct read_op {
   op_kind kind;
@@ -63,6 +64,8 @@ typedef struct reader {
   int failures;
   bool released, finished, association_failed;
   uv_loop_t *loop;
+  ami_read_fw *fw; /* a fw-update request (at most one), owned */
+  size_t fw_op;    /* its index in ops */
 } reader;
 
 static const char *dar_text(uint8_t dar) {
@@ -173,6 +176,10 @@ static void queue_all(reader *r) {
   for (size_t i = 0; i < r->nops; i++) {
     read_op *op = &r->ops[i];
     uint32_t id;
+    if (op->kind == OP_FW) {
+      ami_read_fw_start(r->fw, r->c);
+      continue;
+    }
     const ami_apdu_selection *sel = op->sel.present ? &op->sel : NULL;
     int rc;
     if (op->kind == OP_GET)
@@ -225,10 +232,32 @@ static void on_associated(ami_client *c, int result,
   queue_all(r);
 }
 
+/* The firmware update ended (or the link went): report it as its op. */
+static void fw_finished(reader *r) {
+  const char *msg;
+  read_op *op = &r->ops[r->fw_op];
+  if (ami_read_fw_failed(r->fw, &msg)) {
+    emit_error(r, op, msg);
+  } else {
+    json_t *ok = json_object();
+    ami_cli_set(ok, "type", json_string("result"));
+    ami_cli_set(ok, "value", json_string(msg));
+    emit(r, op, ok);
+  }
+  r->answered++;
+  if (r->answered == r->nops)
+    finish(r);
+}
+
 static void on_response(ami_client *c, const ami_client_response *resp,
                         void *ud) {
   reader *r = ud;
-  (void)c;
+  if (r->fw && !ami_read_fw_done(r->fw) && ami_read_fw_owns(r->fw, resp->id)) {
+    ami_read_fw_on_response(r->fw, c, resp, uv_now(r->loop));
+    if (ami_read_fw_done(r->fw))
+      fw_finished(r);
+    return;
+  }
   /* Responses are matched to requests by id, never by order. */
   size_t i = 0;
   while (i < r->nops && !(r->ops[i].queued && r->ops[i].id == resp->id))
@@ -323,10 +352,18 @@ static size_t r_pull(void *rp, uint8_t *buf, size_t cap, uint64_t now) {
 static uint64_t r_expiry(void *rp) {
   reader *r = rp;
   uint64_t e = ami_client_expiry(r->c);
-  return e == AMI_LINK_NO_EXPIRY ? AMI_IO_NO_EXPIRY : e;
+  e = e == AMI_LINK_NO_EXPIRY ? AMI_IO_NO_EXPIRY : e;
+  if (r->fw) {
+    uint64_t f = ami_read_fw_expiry(r->fw);
+    if (f != UINT64_MAX && (e == AMI_IO_NO_EXPIRY || f < e))
+      e = f;
+  }
+  return e;
 }
 static int r_handle_expiry(void *rp, uint64_t now) {
   reader *r = rp;
+  if (r->fw)
+    ami_read_fw_handle_expiry(r->fw, r->c, now);
   int rc = ami_client_handle_expiry(r->c, now);
   return rc == AMI_OK || rc == AMI_E_AGAIN ? 0 : -1;
 }
@@ -337,6 +374,10 @@ static bool r_done(void *rp) {
 }
 static void r_closed(void *rp, int err) {
   reader *r = rp;
+  if (r->fw && !ami_read_fw_done(r->fw)) {
+    ami_read_fw_link_lost(r->fw);
+    fw_finished(r);
+  }
   if (!r->finished) {
     fprintf(stderr, "ami read: connection closed before the end: %s\n",
             err ? uv_strerror(err) : "by the meter");
@@ -365,6 +406,12 @@ static void read_usage(FILE *f) {
       "  profile OBIS [FROM TO | #FIRST-#LAST]\n"
       "                                a Profile Generic buffer, by time\n"
       "                                (UTC, 2026-11-22T00:00) or by entry\n"
+      "  disconnect | reconnect        Disconnect Control 0-0:96.3.10\n"
+      "                                remote_disconnect / remote_reconnect\n"
+      "  fw-update FILE                send a firmware image through Image\n"
+      "                                Transfer 0-0:44.0.0: blocks, verify,\n"
+      "                                activate (the meter checks its\n"
+      "                                signature)\n"
       "\n"
       "options:\n"
       "  --connect HOST:PORT   TCP (default the wrapper; --hdlc for HDLC)\n"
@@ -521,6 +568,27 @@ static int parse_requests(reader *r, int argc, char **argv, int i) {
         snprintf(op->label, sizeof op->label, "(scaler_unit)");
         r->nops++;
       }
+    } else if (!strcmp(verb, "disconnect") || !strcmp(verb, "reconnect")) {
+      /* IEC 62056-6-2 class 70: method 1 remote_disconnect, 2
+       * remote_reconnect, each with data integer(0). */
+      op->kind = OP_ACTION;
+      op->desc.class_id = 70;
+      memcpy(op->desc.obis, "\0\0\x60\x03\x0a\xff", 6);
+      op->desc.id = verb[0] == 'd' ? 1 : 2;
+      op->value = malloc(2);
+      if (!op->value)
+        return -1;
+      op->value[0] = 0x0F;
+      op->value[1] = 0x00;
+      op->value_len = 2;
+      snprintf(op->label, sizeof op->label, "%s", verb);
+    } else if (!strcmp(verb, "fw-update")) {
+      if (r->fw || i >= argc || ami_read_fw_new(&r->fw, argv[i], NULL))
+        return -1;
+      op->kind = OP_FW;
+      r->fw_op = r->nops;
+      snprintf(op->label, sizeof op->label, "fw-update %s", argv[i]);
+      i++;
     } else if (!strcmp(verb, "profile")) {
       int used;
       op->kind = OP_GET;
@@ -730,5 +798,6 @@ int ami_cmd_read(int argc, char **argv) {
   ami_link_free(r.l);
   for (size_t k = 0; k < r.nops; k++)
     free(r.ops[k].value);
+  ami_read_fw_free(r.fw);
   return r.failures ? 1 : 0;
 }
