@@ -16,6 +16,7 @@
 int ami_cmd_decode(int argc, char **argv);
 int ami_cmd_meter(int argc, char **argv);
 int ami_cmd_read(int argc, char **argv);
+int ami_cmd_push_listen(int argc, char **argv);
 
 /* Read all of `path` ("-" = stdin) into a malloc'd NUL-terminated buffer.
  * Returns NULL (with a message on stderr) on failure. */
@@ -27,6 +28,10 @@ void ami_cli_render_text(FILE *out, json_t *root);
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise
  * (empty, trailing characters, out of range). */
 int ami_cli_parse_long(const char *s, long min, long max, long *out);
+
+/* "[HOST:]PORT" -> host (unchanged when absent) and port 1..65535; 0 or
+ * -1 (message printed). */
+int ami_cli_split_hostport(const char *s, char *host, size_t hcap, long *port);
 
 /* Small JSON helpers. */
 json_t *ami_cli_hex(const uint8_t *p, size_t n);             /* "0A1B..." */

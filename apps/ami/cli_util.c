@@ -92,3 +92,23 @@ int ami_cli_parse_long(const char *s, long min, long max, long *out) {
   *out = v;
   return 0;
 }
+
+int ami_cli_split_hostport(const char *s, char *host, size_t hcap, long *port) {
+  const char *colon = strrchr(s, ':');
+  const char *port_text = s;
+  if (colon) {
+    size_t hl = (size_t)(colon - s);
+    if (hl == 0 || hl >= hcap) {
+      fprintf(stderr, "ami: bad address '%s'\n", s);
+      return -1;
+    }
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    port_text = colon + 1;
+  }
+  if (ami_cli_parse_long(port_text, 1, 65535, port) != 0) {
+    fprintf(stderr, "ami: bad port in '%s'\n", s);
+    return -1;
+  }
+  return 0;
+}

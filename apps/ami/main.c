@@ -14,6 +14,7 @@ static void usage(FILE *f) {
         "            encrypted APDUs (with keys), whole recorded sessions\n"
         "  read      read and command a meter (DLMS/COSEM client)\n"
         "  meter     a reference DLMS/COSEM server (meter) on TCP\n"
+        "  push-listen  receive the pushes (alarms, last gasp) meters send\n"
         "  version   print the version\n"
         "  help      this text\n"
         "\n"
@@ -31,6 +32,8 @@ int main(int argc, char **argv) {
     return ami_cmd_decode(argc - 1, argv + 1);
   if (strcmp(cmd, "read") == 0)
     return ami_cmd_read(argc - 1, argv + 1);
+  if (strcmp(cmd, "push-listen") == 0)
+    return ami_cmd_push_listen(argc - 1, argv + 1);
   if (strcmp(cmd, "meter") == 0)
     return ami_cmd_meter(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
