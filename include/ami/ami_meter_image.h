@@ -154,6 +154,14 @@ typedef struct ami_meter_image_cfg {
   void *user_data; /* passed to on_activate and on_event; borrowed */
 } ami_meter_image_cfg;
 
+/* Write the 48-byte header of a signed image (format above) for a payload
+ * of `payload_len` bytes: magic, format 1, `target` and `identifier` zero
+ * padded (each 1..16 bytes, else AMI_E_INVAL). For signing tools; the
+ * signature is then ECDSA P-256 over SHA-256(header || payload). */
+int ami_meter_image_header_encode(uint8_t out[AMI_METER_IMAGE_HEADER_LEN],
+                                  ami_span target, ami_span identifier,
+                                  uint32_t payload_len);
+
 typedef struct ami_meter_image ami_meter_image;
 
 /* Create the Image Transfer behaviour (cfg copied; its pointers borrowed,

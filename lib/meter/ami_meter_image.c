@@ -105,6 +105,25 @@ static void emit(const ami_meter_image *img, ami_meter_event ev) {
     img->cfg.on_event(img->cfg.user_data, ev);
 }
 
+int ami_meter_image_header_encode(uint8_t out[AMI_METER_IMAGE_HEADER_LEN],
+                                  ami_span target, ami_span identifier,
+                                  uint32_t payload_len) {
+  if (target.len == 0 || target.len > AMI_METER_IMAGE_TARGET_LEN ||
+      identifier.len == 0 || identifier.len > AMI_METER_IMAGE_ID_LEN ||
+      payload_len > UINT32_MAX - AMI_METER_IMAGE_OVERHEAD)
+    return AMI_E_INVAL;
+  memset(out, 0, AMI_METER_IMAGE_HEADER_LEN);
+  memcpy(out, AMI_METER_IMAGE_MAGIC, 4);
+  out[4] = AMI_METER_IMAGE_FORMAT;
+  memcpy(out + 8, target.p, target.len);
+  memcpy(out + 24, identifier.p, identifier.len);
+  out[40] = (uint8_t)(payload_len >> 24);
+  out[41] = (uint8_t)(payload_len >> 16);
+  out[42] = (uint8_t)(payload_len >> 8);
+  out[43] = (uint8_t)payload_len;
+  return AMI_OK;
+}
+
 /* image_transfer_enabled (attribute 5) as the model stores it; an unbound
  * object (direct use) is enabled. */
 static bool transfer_enabled(const ami_meter_image *img) {

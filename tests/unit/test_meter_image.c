@@ -550,6 +550,24 @@ static void test_direct_api(void **st) {
   meter_free(&mt);
 }
 
+/* The signing tools' header writer agrees with the format as written out
+ * by hand in make_image, and refuses fields that do not fit. */
+static void test_header_encode(void **st) {
+  (void)st;
+  uint8_t a[STORE], h[AMI_METER_IMAGE_HEADER_LEN];
+  make_image(a, TARGET, "FW-7", 1234, KEY_X, 0);
+  assert_ami_ok(
+      ami_meter_image_header_encode(h, ami_span_make(TARGET, strlen(TARGET)),
+                                    ami_span_make("FW-7", 4), 1234));
+  assert_memory_equal(h, a, sizeof h);
+  assert_ami(AMI_E_INVAL,
+             ami_meter_image_header_encode(h, ami_span_make("", 0),
+                                           ami_span_make("X", 1), 1));
+  assert_ami(AMI_E_INVAL, ami_meter_image_header_encode(
+                              h, ami_span_make(TARGET, 15),
+                              ami_span_make("0123456789abcdefg", 17), 1));
+}
+
 /* Construction errors: no sink, a crypto plugin without ECDSA. */
 static void test_new_errors(void **st) {
   (void)st;
@@ -584,6 +602,7 @@ int main(void) {
       cmocka_unit_test(test_initiate_restarts),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_direct_api),
+      cmocka_unit_test(test_header_encode),
       cmocka_unit_test(test_new_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
