@@ -550,6 +550,72 @@ static void test_direct_api(void **st) {
   meter_free(&mt);
 }
 
+/* Out of memory at every allocation in turn (creation, the hash's gather
+ * list, its growth past 16 views): AMI_E_NOMEM passed up unchanged, never
+ * a verdict, no leak; with memory back, the same object verifies. */
+static void test_failing_allocator(void **st) {
+  (void)st;
+  static uint8_t image[STORE];
+  /* 1048 signed bytes in views of 50: 21 views, the list grows once */
+  size_t size = make_image(image, TARGET, "FW-8", 1000, KEY_X, 0);
+  uint32_t nb = (uint32_t)((size + BLOCK - 1) / BLOCK);
+  long failures = 0;
+  for (long k = 0; k < 8; k++) {
+    ami_test_failalloc fa;
+    ami_test_failalloc_init(&fa, k);
+    meter mt;
+    meter_init(&mt); /* for the sink and the config only */
+    ami_meter_image_free(mt.img);
+    ami_meter_image_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.crypto = ami_crypto_openssl();
+    size_t n;
+    uint8_t *pub = ami_test_hex(KEY_PUB, &n);
+    memcpy(cfg.pubkey, pub, 65);
+    free(pub);
+    memcpy(cfg.target, TARGET, strlen(TARGET));
+    cfg.block_size = BLOCK;
+    cfg.max_image_size = STORE;
+    cfg.sink.write = ram_write;
+    cfg.sink.view = ram_view;
+    cfg.sink.user_data = &mt.sink;
+    ami_meter_image *img = NULL;
+    int rc = ami_meter_image_new(&fa.base, &cfg, &img);
+    if (rc != AMI_OK) {
+      assert_ami(AMI_E_NOMEM, rc);
+      assert_null(img);
+      mt.img = NULL;
+      meter_free(&mt);
+      assert_int_equal(fa.live, 0);
+      continue;
+    }
+    uint8_t p[256], r;
+    n = enc_initiate(p, "FW-8", (uint32_t)size);
+    assert_ami_ok(ami_meter_image_initiate(img, ami_span_make(p, n), &r));
+    for (uint32_t b = 0; b < nb; b++) {
+      size_t off = (size_t)b * BLOCK;
+      n = enc_block(p, b, image + off, size - off < BLOCK ? size - off : BLOCK);
+      assert_ami_ok(ami_meter_image_block(img, ami_span_make(p, n), &r));
+    }
+    r = 0xEE;
+    rc = ami_meter_image_verify(img, &r);
+    if (rc != AMI_OK) {
+      failures++;
+      assert_ami(AMI_E_NOMEM, rc);
+      assert_int_equal(r, 250); /* no success claimed */
+      fa.fail_at = -1;
+      assert_ami_ok(ami_meter_image_verify(img, &r));
+    }
+    assert_int_equal(r, 0);
+    assert_int_equal(ami_meter_image_get_status(img), 3);
+    ami_meter_image_free(img);
+    assert_int_equal(fa.live, 0);
+    mt.img = NULL;
+    meter_free(&mt);
+  }
+  assert_int_equal(failures, 2); /* the list, then its growth */
+}
+
 /* The signing tools' header writer agrees with the format as written out
  * by hand in make_image, and refuses fields that do not fit. */
 static void test_header_encode(void **st) {
@@ -602,6 +668,7 @@ int main(void) {
       cmocka_unit_test(test_initiate_restarts),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_direct_api),
+      cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_header_encode),
       cmocka_unit_test(test_new_errors),
   };

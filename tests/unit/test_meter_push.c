@@ -346,6 +346,14 @@ static void test_api_errors(void **st) {
   assert_ami_ok(ami_cosem_model_new(NULL, NULL, &m));
   ami_meter_push *p;
   assert_ami(AMI_E_INVAL, ami_meter_push_new(NULL, NULL, NULL, &p));
+  ami_test_failalloc fa;
+  ami_test_failalloc_init(&fa, 0);
+  assert_ami(AMI_E_NOMEM, ami_meter_push_new(&fa.base, m, NULL, &p));
+  assert_null(p);
+  fa.fail_at = -1;
+  assert_ami_ok(ami_meter_push_new(&fa.base, m, NULL, &p));
+  ami_meter_push_free(p);
+  assert_int_equal(fa.live, 0);
   assert_ami_ok(ami_meter_push_new(NULL, m, NULL, &p));
   ami_cosem_object *other;
   assert_ami_ok(ami_cosem_add_object(m, 40, PUSH_LN, &other));
