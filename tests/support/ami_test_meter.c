@@ -61,7 +61,12 @@ void ami_test_meter_pump(ami_test_meter *t) {
   fail_msg("the session did not settle");
 }
 
-void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m) {
+static const uint8_t EK[16] = {0, 1, 2,  3,  4,  5,  6,  7,
+                               8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t AK[16] = {0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7,
+                               0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF};
+
+static void open_mode(ami_test_meter *t, ami_cosem_model *m, bool ciphered) {
   memset(t, 0, sizeof *t);
   t->now = 1000;
   ami_wrapper_link_config c = {
@@ -77,6 +82,14 @@ void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m) {
   a->password_len = strlen(AMI_TEST_METER_PASSWORD);
   a->conformance = 0x00781F;
   a->max_receive_pdu = 1024;
+  if (ciphered) {
+    a->context = AMI_ACSE_CTX_LN_CIPHERED;
+    a->mechanism = AMI_ACSE_MECH_GMAC;
+    a->conformance |= 0x400000u;
+    a->has_keys = true;
+    memcpy(a->ek, EK, 16);
+    memcpy(a->ak, AK, 16);
+  }
   ami_server_cfg scfg;
   memset(&scfg, 0, sizeof scfg);
   scfg.version = AMI_SERVER_VERSION;
@@ -101,6 +114,19 @@ void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m) {
   cc.timeout_ms = 5000;
   cc.max_response = 1u << 16;
   cc.crypto = ami_crypto_openssl();
+  if (ciphered) {
+    cc.context = AMI_ACSE_CTX_LN_CIPHERED;
+    cc.mechanism = AMI_ACSE_MECH_GMAC;
+    cc.password = NULL;
+    cc.password_len = 0;
+    cc.conformance |= 0x400000u;
+    cc.ek = EK;
+    cc.ek_len = 16;
+    cc.ak = AK;
+    cc.ak_len = 16;
+    memcpy(cc.system_title, "OAMCLI01", 8);
+    cc.security = AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC;
+  }
   static const ami_client_callbacks cb = {.version =
                                               AMI_CLIENT_CALLBACKS_VERSION,
                                           .on_associated = on_associated,
@@ -110,6 +136,14 @@ void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m) {
   assert_ami_ok(ami_client_associate(t->c));
   ami_test_meter_pump(t);
   assert_int_equal(t->assoc_result, AMI_OK);
+}
+
+void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m) {
+  open_mode(t, m, false);
+}
+
+void ami_test_meter_open_ciphered(ami_test_meter *t, ami_cosem_model *m) {
+  open_mode(t, m, true);
 }
 
 void ami_test_meter_close(ami_test_meter *t) {

@@ -48,6 +48,9 @@ typedef struct ami_test_meter {
 /* Open a session to `m` (borrowed; must outlive the session) and
  * associate; asserts the association succeeded. */
 void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m);
+/* The same with HLS-GMAC in a ciphered context (suite 0, fixed test keys,
+ * every APDU authenticated and encrypted), as IDIS meters push. */
+void ami_test_meter_open_ciphered(ami_test_meter *t, ami_cosem_model *m);
 /* Release (if associated) and free everything but the model. */
 void ami_test_meter_close(ami_test_meter *t);
 /* Shuttle bytes both ways until both sides are quiet. */
