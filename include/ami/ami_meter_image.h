@@ -18,10 +18,14 @@
  *      transferred but not yet verified is verified first, as the Blue Book
  *      allows). The application's on_activate installs it.
  *
- * image_transfer_status (attribute 6, Blue Book enum):
+ * image_transfer_status (attribute 6, Blue Book enum; the values as the
+ * public spodes-rs class library lists them for IEC 62056-6-2 §4.4.6.4):
  *   0 not initiated, 1 transfer initiated, 2 verification initiated,
  *   3 verification successful, 4 verification failed, 5 activation
  *   initiated, 6 activation successful, 7 activation failed.
+ * Attribute and method types are lib/cosem's class 18 description
+ * (cosem_classes.c), which also matches the Gurux GXDLMSImageTransfer
+ * attribute types (7 attributes, 4 methods).
  * image_to_activate_info (attribute 7) is empty until a verification
  * succeeds; then one entry {size, identification, signature (the 64-byte
  * r || s)}.

@@ -46,9 +46,10 @@
  * (class 1, e.g. 0-0:97.98.10, same width). An alarm bit raised with
  * ami_meter_push_alarm is latched into the register and pushed through the
  * alarm Push Setup only when the same filter bit is 1 ("enabled": a 1 in
- * the filter lets the alarm through, as e.g. the OSGP DLMS adapter reads
- * it); a filtered alarm is neither latched nor pushed. The head-end clears
- * register bits by SET.
+ * the filter lets the alarm through, as the OSGP protocol adapter's alarm
+ * notification tests read a filter of 0b1010 as "alarms 1 and 3
+ * enabled"); a filtered alarm is neither latched nor pushed. The head-end
+ * clears register bits by SET.
  *
  * LAST GASP: ami_meter_push_last_gasp produces at once (no randomisation,
  * no window, no retry: the supply is failing) the smallest useful push and
