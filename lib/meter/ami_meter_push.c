@@ -233,6 +233,8 @@ int ami_meter_push_build(ami_cosem_model *m, ami_cosem_object *setup,
   int rc = ami_cosem_get_attr(setup, 2, &v);
   if (rc == AMI_E_NOT_FOUND) { /* never set: an empty list */
     ami_axdr_put_struct(out, 0);
+    if (out->err != AMI_OK)
+      out->len = mark;
     return out->err;
   }
   ami_axdr_dec_init(&d, v.p, v.len);

@@ -401,8 +401,13 @@ static void test_api_errors(void **st) {
                               p, ami_obis_make(0, 99, 25, 9, 0, 255), NULL));
   /* an empty list pushes an empty structure */
   ami_cosem_object *dummy;
-  ami_wr_init(&w, b, sizeof b);
   assert_ami_ok(ami_meter_push_trigger(p, s, 5));
+  /* no room: the push stays due, nothing half-written */
+  ami_wr_init(&w, b, 1);
+  assert_ami(AMI_E_BUFFER_FULL, ami_meter_push_next(p, 5, &w, &dummy));
+  assert_int_equal(w.len, 0);
+  assert_int_equal(ami_meter_push_expiry(p), 5);
+  ami_wr_init(&w, b, sizeof b);
   assert_ami_ok(ami_meter_push_next(p, 5, &w, &dummy));
   assert_ptr_equal(dummy, s);
   ami_test_assert_bytes(b, w.len, "0200");
