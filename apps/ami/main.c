@@ -15,6 +15,9 @@ static void usage(FILE *f) {
         "  read      read and command a meter (DLMS/COSEM client)\n"
         "  meter     a reference DLMS/COSEM server (meter) on TCP\n"
         "  push-listen  receive the pushes (alarms, last gasp) meters send\n"
+        "  fw-keygen make an ECDSA P-256 firmware signing key\n"
+        "  fw-sign   wrap and sign a firmware payload for Image Transfer\n"
+        "  fw-verify check a signed firmware image as a meter would\n"
         "  version   print the version\n"
         "  help      this text\n"
         "\n"
@@ -36,6 +39,12 @@ int main(int argc, char **argv) {
     return ami_cmd_push_listen(argc - 1, argv + 1);
   if (strcmp(cmd, "meter") == 0)
     return ami_cmd_meter(argc - 1, argv + 1);
+  if (strcmp(cmd, "fw-keygen") == 0)
+    return ami_cmd_fw_keygen(argc - 1, argv + 1);
+  if (strcmp(cmd, "fw-sign") == 0)
+    return ami_cmd_fw_sign(argc - 1, argv + 1);
+  if (strcmp(cmd, "fw-verify") == 0)
+    return ami_cmd_fw_verify(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("ami %s (OpenAMI)\n", AMI_CLI_VERSION);
     return 0;

@@ -210,6 +210,17 @@ int ami_cosem_set_attr(ami_cosem_object *obj, unsigned attr, ami_span value);
 int ami_cosem_get_attr(const ami_cosem_object *obj, unsigned attr,
                        ami_span *value);
 
+/* Read an attribute as a GET would answer it -- the application's read
+ * callback, the class hook, the stored value or the type's default -- but
+ * with no association and no access check: for the meter application
+ * itself (a Push Setup building its DataNotification from push_object_list,
+ * as a profile capture reads its columns). Appends exactly one Data to
+ * `out` (borrowed) on AMI_OK with *dar success; with another *dar nothing
+ * is appended. Attributes the class lacks read as null-data. Errors:
+ * AMI_E_BUFFER_FULL (`out` left as it was), a callback's error. */
+int ami_cosem_read(ami_cosem_object *obj, unsigned attr, uint64_t now_ms,
+                   ami_wr *out, uint8_t *dar);
+
 /* Add a logical device (listed by SAP Assignment). `name` (copied) is the
  * logical device name octet-string. AMI_E_LIMIT past 16 devices or a name
  * over 48 bytes. */

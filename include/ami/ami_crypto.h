@@ -20,6 +20,11 @@
  *   - AES key wrap (RFC 3394) for the Security Setup key_transfer method.
  *   - Random bytes from the operating system's CSPRNG (challenges).
  *   - SHA-256 (HLS mechanism 7, later suites).
+ *   - ECDSA P-256 with SHA-256 digests (interface version 2): verifying the
+ *     signature of a firmware image (lib/meter, Image Transfer) and, for
+ *     tools and tests, signing. Keys are raw bytes and signatures raw
+ *     r || s, fixed length (as DLMS security suites 1 and 2 carry them),
+ *     never DER.
  *
  * Lifecycle rules (every plugin must honour them; callers may rely on them):
  *   1. An `ami_crypto` struct is immutable once handed to the library and must
@@ -45,6 +50,9 @@
  *                           plaintext is never released.
  *        AMI_E_KEY_UNWRAP   key_unwrap: the integrity check failed
  *        AMI_E_RANDOM       random: the OS random source failed
+ *        AMI_E_AUTH_FAILED  ecdsa_p256_verify: the signature does not verify
+ *                           (also for a malformed signature: r or s zero
+ *                           or not below the group order)
  *      On any error the output buffers' contents are unspecified unless said
  *      otherwise above, and no state of a key handle changes in a way that
  *      would affect later calls.
@@ -64,13 +72,23 @@ extern "C" {
 
 /* The interface version this header describes. A plugin sets its struct's
  * `version` to the value it was written against; the library refuses a
- * struct whose version it does not know (AMI_E_UNSUPPORTED). */
-#define AMI_CRYPTO_VERSION 1u
+ * struct whose version it does not know (AMI_E_UNSUPPORTED). Versions only
+ * ever APPEND members at the end of the struct, so a struct of version n
+ * has every member of versions 1..n and none after; a caller reads a member
+ * of version n only after checking version >= n (ami_crypto_check_ecdsa
+ * does that for version 2).
+ *   1  AES key handles, GCM, CTR, key wrap, random, SHA-256
+ *   2  + ecdsa_p256_verify, ecdsa_p256_sign */
+#define AMI_CRYPTO_VERSION     2u
+#define AMI_CRYPTO_VERSION_MIN 1u /* the oldest version still accepted */
 
-#define AMI_CRYPTO_GCM_IV_LEN  12u /* GCM IV (nonce) length, the only one */
-#define AMI_CRYPTO_GCM_TAG_MIN 12u /* shortest tag accepted (DLMS: 12) */
-#define AMI_CRYPTO_GCM_TAG_MAX 16u
-#define AMI_CRYPTO_SHA256_LEN  32u
+#define AMI_CRYPTO_GCM_IV_LEN    12u /* GCM IV (nonce) length, the only one */
+#define AMI_CRYPTO_GCM_TAG_MIN   12u /* shortest tag accepted (DLMS: 12) */
+#define AMI_CRYPTO_GCM_TAG_MAX   16u
+#define AMI_CRYPTO_SHA256_LEN    32u
+#define AMI_CRYPTO_P256_PUB_LEN  65u /* SEC1 uncompressed: 04 || X || Y */
+#define AMI_CRYPTO_P256_PRIV_LEN 32u /* the private scalar, big-endian */
+#define AMI_CRYPTO_P256_SIG_LEN  64u /* r || s, each 32 bytes big-endian */
 #define AMI_CRYPTO_WRAP_OVERHEAD                                               \
   8u /* RFC 3394: the wrapped key is 8 longer                                  \
       */
@@ -143,6 +161,29 @@ typedef struct ami_crypto {
   /* SHA-256 of the concatenation of `count` spans, into `out`. */
   int (*sha256)(void *user_data, const ami_span *parts, size_t count,
                 uint8_t out[AMI_CRYPTO_SHA256_LEN]);
+
+  /* ---- version 2 (read only when version >= 2) ---- */
+
+  /* ECDSA verification on NIST P-256 (FIPS 186-4 §6.4.2) of a 32-byte
+   * digest (the caller hashes; SHA-256 for firmware images). `pubkey` is an
+   * uncompressed SEC1 point (SEC 1 v2 §2.3.3: 04 || X || Y, 65 bytes), `sig`
+   * is r || s (64 bytes). AMI_OK when valid; AMI_E_AUTH_FAILED when not
+   * (including r or s out of range); AMI_E_INVAL for a key that is not a
+   * point on the curve; AMI_E_NOMEM, AMI_E_CRYPTO. May be NULL in a plugin
+   * without ECDSA (ami_crypto_check_ecdsa then says AMI_E_UNSUPPORTED). */
+  int (*ecdsa_p256_verify)(void *user_data,
+                           const uint8_t pubkey[AMI_CRYPTO_P256_PUB_LEN],
+                           const uint8_t digest[AMI_CRYPTO_SHA256_LEN],
+                           const uint8_t sig[AMI_CRYPTO_P256_SIG_LEN]);
+
+  /* ECDSA signing on P-256 of a 32-byte digest with the private scalar
+   * `privkey` (1 <= d < n, else AMI_E_INVAL); writes r || s to `sig_out`.
+   * The nonce comes from the plugin's CSPRNG. For tools (ami fw-sign) and
+   * tests; a meter never signs, so a meter's plugin may leave it NULL. */
+  int (*ecdsa_p256_sign)(void *user_data,
+                         const uint8_t privkey[AMI_CRYPTO_P256_PRIV_LEN],
+                         const uint8_t digest[AMI_CRYPTO_SHA256_LEN],
+                         uint8_t sig_out[AMI_CRYPTO_P256_SIG_LEN]);
 } ami_crypto;
 
 /* Check that `c` can be used: not NULL (AMI_E_INVAL), a known version with
@@ -150,9 +191,21 @@ typedef struct ami_crypto {
 static inline int ami_crypto_check(const ami_crypto *c) {
   if (c == NULL)
     return AMI_E_INVAL;
-  if (c->version != AMI_CRYPTO_VERSION || !c->key_new || !c->key_free ||
-      !c->gcm_seal || !c->gcm_open || !c->gcm_ctr || !c->key_wrap ||
-      !c->key_unwrap || !c->random || !c->sha256)
+  if (c->version < AMI_CRYPTO_VERSION_MIN || c->version > AMI_CRYPTO_VERSION ||
+      !c->key_new || !c->key_free || !c->gcm_seal || !c->gcm_open ||
+      !c->gcm_ctr || !c->key_wrap || !c->key_unwrap || !c->random || !c->sha256)
+    return AMI_E_UNSUPPORTED;
+  return AMI_OK;
+}
+
+/* ami_crypto_check, and also ECDSA P-256 verification present (version 2
+ * or later with ecdsa_p256_verify set); AMI_E_UNSUPPORTED otherwise.
+ * Signing is optional: callers that sign test ecdsa_p256_sign themselves. */
+static inline int ami_crypto_check_ecdsa(const ami_crypto *c) {
+  int rc = ami_crypto_check(c);
+  if (rc != AMI_OK)
+    return rc;
+  if (c->version < 2u || !c->ecdsa_p256_verify)
     return AMI_E_UNSUPPORTED;
   return AMI_OK;
 }

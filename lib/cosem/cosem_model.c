@@ -462,6 +462,21 @@ int ami__cosem_read(const ami__cosem_ctx *c, ami_cosem_object *o, unsigned attr,
   return out->err;
 }
 
+/* The application's own read: the same path as a GET after its access
+ * checks, with no association (hooks see info == NULL, as in a capture). */
+int ami_cosem_read(ami_cosem_object *obj, unsigned attr, uint64_t now_ms,
+                   ami_wr *out, uint8_t *dar) {
+  ami__cosem_ctx c = {NULL, NULL, now_ms};
+  size_t mark = out->len;
+  int err0 = out->err;
+  int rc = ami__cosem_read(&c, obj, attr, NULL, out, dar);
+  if (rc != AMI_OK || *dar != AMI_COSEM_DAR_SUCCESS) {
+    out->len = mark;
+    out->err = err0; /* nothing was left in it: the caller may retry */
+  }
+  return rc;
+}
+
 /* Resolve a GET: the association, the object and the read right. NULL
  * with *dar set when the request is to be refused. */
 static ami_cosem_object *resolve_get(ami_cosem_model *m,

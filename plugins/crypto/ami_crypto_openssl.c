@@ -16,13 +16,18 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <sys/random.h>
 #include <sys/types.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 /* A key handle: three contexts keyed once with the same AES key. */
 struct ami_crypto_key {
@@ -317,6 +322,170 @@ static int ossl_sha256(void *user_data, const ami_span *parts, size_t count,
   return ok ? AMI_OK : fail_crypto();
 }
 
+/* ---- ECDSA P-256 (interface version 2) ------------------------------------
+ */
+
+/* An EVP_PKEY on P-256 from raw key material through the OpenSSL 3 provider
+ * interface (OSSL_PARAM_BLD + EVP_PKEY_fromdata, no deprecated EC_KEY):
+ * `pub` an uncompressed SEC1 point, or `priv` a 32-byte scalar. Returns the
+ * owned key, or NULL with *rc set (AMI_E_INVAL: not a point on the curve /
+ * scalar out of range; AMI_E_NOMEM; AMI_E_CRYPTO). */
+static EVP_PKEY *p256_key(const uint8_t *pub, const uint8_t *priv, int *rc) {
+  OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM *params = NULL;
+  EVP_PKEY_CTX *ctx = NULL;
+  EVP_PKEY *key = NULL;
+  BIGNUM *d = NULL;
+  *rc = AMI_E_NOMEM;
+  if (bld == NULL)
+    goto out;
+  if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                      "prime256v1", 0) != 1)
+    goto out;
+  if (pub != NULL &&
+      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub,
+                                       AMI_CRYPTO_P256_PUB_LEN) != 1)
+    goto out;
+  if (priv != NULL) {
+    d = BN_secure_new();
+    if (d == NULL || BN_bin2bn(priv, (int)AMI_CRYPTO_P256_PRIV_LEN, d) == NULL)
+      goto out;
+    if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1)
+      goto out;
+  }
+  params = OSSL_PARAM_BLD_to_param(bld);
+  ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+  if (params == NULL || ctx == NULL)
+    goto out;
+  *rc = AMI_E_CRYPTO;
+  if (EVP_PKEY_fromdata_init(ctx) != 1)
+    goto out;
+  /* A point not on the curve, or a scalar that does not fit, is refused
+   * here: the caller's key, not the backend, is at fault. */
+  *rc = AMI_E_INVAL;
+  if (EVP_PKEY_fromdata(ctx, &key,
+                        priv != NULL ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        params) != 1)
+    key = NULL;
+out:
+  if (key != NULL)
+    *rc = AMI_OK;
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_clear_free(d);
+  ERR_clear_error();
+  return key;
+}
+
+/* A private scalar must satisfy 1 <= d < n (FIPS 186-4 §B.4); OpenSSL 3.0
+ * imports some out-of-range scalars without complaint, so check here. The
+ * group order n of P-256 (SEC 2 v2 §2.4.2). */
+static bool p256_scalar_ok(const uint8_t d[AMI_CRYPTO_P256_PRIV_LEN]) {
+  static const uint8_t n[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00,
+                                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84,
+                                0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+  uint8_t any = 0;
+  for (size_t i = 0; i < 32; i++)
+    any |= d[i];
+  return any != 0 && memcmp(d, n, 32) < 0;
+}
+
+/* FIPS 186-4 §6.4.2 through EVP_PKEY_verify over the digest. The raw
+ * r || s is turned into the DER ECDSA-Sig-Value OpenSSL expects. */
+static int ossl_ecdsa_p256_verify(void *user_data,
+                                  const uint8_t pubkey[AMI_CRYPTO_P256_PUB_LEN],
+                                  const uint8_t digest[AMI_CRYPTO_SHA256_LEN],
+                                  const uint8_t sig[AMI_CRYPTO_P256_SIG_LEN]) {
+  (void)user_data;
+  if (pubkey == NULL || digest == NULL || sig == NULL)
+    return AMI_E_INVAL;
+  if (pubkey[0] != 0x04) /* only the uncompressed form is accepted */
+    return AMI_E_INVAL;
+  int rc;
+  EVP_PKEY *key = p256_key(pubkey, NULL, &rc);
+  if (key == NULL)
+    return rc;
+  ECDSA_SIG *es = ECDSA_SIG_new();
+  BIGNUM *r = BN_bin2bn(sig, 32, NULL);
+  BIGNUM *s = BN_bin2bn(sig + 32, 32, NULL);
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+  unsigned char *der = NULL;
+  int der_len = -1;
+  rc = AMI_E_NOMEM;
+  if (es == NULL || r == NULL || s == NULL || ctx == NULL)
+    goto out;
+  if (ECDSA_SIG_set0(es, r, s) != 1)
+    goto out;
+  r = s = NULL; /* owned by es now */
+  der_len = i2d_ECDSA_SIG(es, &der);
+  if (der_len <= 0)
+    goto out;
+  rc = AMI_E_CRYPTO;
+  if (EVP_PKEY_verify_init(ctx) != 1)
+    goto out;
+  /* 1 valid, 0 invalid; a negative value is an error of the call, which
+   * with well-formed arguments means the signature could not be parsed or
+   * was out of range: a verdict about the data too. */
+  rc = EVP_PKEY_verify(ctx, der, (size_t)der_len, digest,
+                       AMI_CRYPTO_SHA256_LEN) == 1
+           ? AMI_OK
+           : AMI_E_AUTH_FAILED;
+out:
+  OPENSSL_free(der);
+  EVP_PKEY_CTX_free(ctx);
+  ECDSA_SIG_free(es);
+  BN_free(r);
+  BN_free(s);
+  EVP_PKEY_free(key);
+  ERR_clear_error();
+  return rc;
+}
+
+/* FIPS 186-4 §6.4.1 through EVP_PKEY_sign (random nonce from OpenSSL's
+ * DRBG, seeded from the OS); the DER result is split back into r || s. */
+static int ossl_ecdsa_p256_sign(void *user_data,
+                                const uint8_t privkey[AMI_CRYPTO_P256_PRIV_LEN],
+                                const uint8_t digest[AMI_CRYPTO_SHA256_LEN],
+                                uint8_t sig_out[AMI_CRYPTO_P256_SIG_LEN]) {
+  (void)user_data;
+  if (privkey == NULL || digest == NULL || sig_out == NULL ||
+      !p256_scalar_ok(privkey))
+    return AMI_E_INVAL;
+  int rc;
+  EVP_PKEY *key = p256_key(NULL, privkey, &rc);
+  if (key == NULL)
+    return rc;
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+  unsigned char der[80]; /* DER of two 33-byte INTEGERs is at most 72 */
+  size_t der_len = sizeof der;
+  ECDSA_SIG *es = NULL;
+  rc = AMI_E_NOMEM;
+  if (ctx == NULL)
+    goto out;
+  rc = AMI_E_CRYPTO;
+  if (EVP_PKEY_sign_init(ctx) != 1 ||
+      EVP_PKEY_sign(ctx, der, &der_len, digest, AMI_CRYPTO_SHA256_LEN) != 1)
+    goto out;
+  const unsigned char *p = der;
+  es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+  if (es == NULL)
+    goto out;
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(es), sig_out, 32) != 32 ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(es), sig_out + 32, 32) != 32)
+    goto out;
+  rc = AMI_OK;
+out:
+  if (rc != AMI_OK)
+    OPENSSL_cleanse(sig_out, AMI_CRYPTO_P256_SIG_LEN);
+  ECDSA_SIG_free(es);
+  EVP_PKEY_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  ERR_clear_error();
+  return rc;
+}
+
 static const ami_crypto ossl_plugin = {
     .version = AMI_CRYPTO_VERSION,
     .user_data = NULL,
@@ -329,6 +498,8 @@ static const ami_crypto ossl_plugin = {
     .key_unwrap = ossl_key_unwrap,
     .random = ossl_random,
     .sha256 = ossl_sha256,
+    .ecdsa_p256_verify = ossl_ecdsa_p256_verify,
+    .ecdsa_p256_sign = ossl_ecdsa_p256_sign,
 };
 
 const ami_crypto *ami_crypto_openssl(void) {

@@ -4,6 +4,7 @@
  */
 #include "ami_test_crypto.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Count the call; returns the injected error if this is the one to fail. */
@@ -105,6 +106,27 @@ static int tc_sha256(void *ud, const ami_span *parts, size_t count,
   return tc->inner->sha256(tc->inner->user_data, parts, count, out);
 }
 
+/* ECDSA is forwarded when the inner plugin has it (interface version 2);
+ * otherwise the double has none either (NULL members, as the interface
+ * allows), so callers see AMI_E_UNSUPPORTED from ami_crypto_check_ecdsa. */
+static int tc_ecdsa_verify(void *ud, const uint8_t *pub, const uint8_t *digest,
+                           const uint8_t *sig) {
+  ami_test_crypto *tc = ud;
+  int rc = tick(tc);
+  if (rc != AMI_OK)
+    return rc;
+  return tc->inner->ecdsa_p256_verify(tc->inner->user_data, pub, digest, sig);
+}
+
+static int tc_ecdsa_sign(void *ud, const uint8_t *priv, const uint8_t *digest,
+                         uint8_t *sig) {
+  ami_test_crypto *tc = ud;
+  int rc = tick(tc);
+  if (rc != AMI_OK)
+    return rc;
+  return tc->inner->ecdsa_p256_sign(tc->inner->user_data, priv, digest, sig);
+}
+
 void ami_test_crypto_init(ami_test_crypto *tc, const ami_crypto *inner,
                           uint64_t seed) {
   tc->base.version = AMI_CRYPTO_VERSION;
@@ -118,6 +140,11 @@ void ami_test_crypto_init(ami_test_crypto *tc, const ami_crypto *inner,
   tc->base.key_unwrap = tc_key_unwrap;
   tc->base.random = tc_random;
   tc->base.sha256 = tc_sha256;
+  bool v2 = inner != NULL && inner->version >= 2u;
+  tc->base.ecdsa_p256_verify =
+      v2 && inner->ecdsa_p256_verify ? tc_ecdsa_verify : NULL;
+  tc->base.ecdsa_p256_sign =
+      v2 && inner->ecdsa_p256_sign ? tc_ecdsa_sign : NULL;
   tc->inner = inner;
   tc->calls = 0;
   tc->fail_at = -1;

@@ -7,7 +7,11 @@
  *     Operation (GCM)" (the vectors NIST SP 800-38D cites), cases 1, 2, 4
  *     (AES-128) and 13, 16 (AES-256);
  *   - AES key wrap: RFC 3394 §4.1 and §4.6;
- *   - SHA-256: FIPS 180-2 appendix B.1 ("abc") and the empty message.
+ *   - SHA-256: FIPS 180-2 appendix B.1 ("abc") and the empty message;
+ *   - ECDSA P-256: RFC 6979 appendix A.2.5 ("ECDSA, 256 Bits (Prime
+ *     Field)"): the key pair x / (Ux, Uy) and the SHA-256 signatures of the
+ *     messages "sample" and "test" (r, s). RFC 6979 signatures are ordinary
+ *     ECDSA signatures, so any verifier must accept them.
  */
 #include "ami_test.h"
 
@@ -94,6 +98,18 @@ static void test_plugin_shape(void **state) {
   assert_ami(AMI_E_UNSUPPORTED, ami_crypto_check(&copy));
   copy = *c;
   copy.sha256 = NULL;
+  assert_ami(AMI_E_UNSUPPORTED, ami_crypto_check(&copy));
+  /* Version 2 adds ECDSA; a version 1 struct is still accepted as such,
+   * but has no ECDSA (its members past sha256 are never read). */
+  assert_ami_ok(ami_crypto_check_ecdsa(c));
+  copy = *c;
+  copy.version = 1;
+  assert_ami_ok(ami_crypto_check(&copy));
+  assert_ami(AMI_E_UNSUPPORTED, ami_crypto_check_ecdsa(&copy));
+  copy = *c;
+  copy.ecdsa_p256_verify = NULL;
+  assert_ami(AMI_E_UNSUPPORTED, ami_crypto_check_ecdsa(&copy));
+  copy.version = 0;
   assert_ami(AMI_E_UNSUPPORTED, ami_crypto_check(&copy));
 }
 
@@ -289,6 +305,109 @@ static void test_sha256(void **state) {
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* RFC 6979 A.2.5, P-256 (see the file comment). */
+static const char RFC6979_X[] =
+    "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721";
+static const char RFC6979_PUB[] =
+    "04"
+    "60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6"
+    "7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299";
+static const char RFC6979_SIG_SAMPLE[] = /* SHA-256, "sample": r || s */
+    "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"
+    "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8";
+static const char RFC6979_SIG_TEST[] = /* SHA-256, "test": r || s */
+    "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367"
+    "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083";
+
+static void digest_of(const char *msg, uint8_t d[32]) {
+  ami_span part = ami_span_make(msg, strlen(msg));
+  assert_ami_ok(ami_crypto_openssl()->sha256(NULL, &part, 1, d));
+}
+
+/* The published signatures verify; any one-bit change of the digest, r, s
+ * or the key makes them fail; swapped messages fail. */
+static void test_ecdsa_rfc6979_verify(void **state) {
+  (void)state;
+  const ami_crypto *c = ami_crypto_openssl();
+  size_t n;
+  uint8_t *pub = ami_test_hex(RFC6979_PUB, &n);
+  assert_int_equal(n, 65);
+  uint8_t *sig1 = ami_test_hex(RFC6979_SIG_SAMPLE, &n);
+  assert_int_equal(n, 64);
+  uint8_t *sig2 = ami_test_hex(RFC6979_SIG_TEST, &n);
+  assert_int_equal(n, 64);
+  uint8_t d1[32], d2[32];
+  digest_of("sample", d1);
+  digest_of("test", d2);
+  /* RFC 6979 A.2.5 gives the messages, not the digests: check the one
+   * a verifier must recompute (FIPS 180-4 SHA-256 of "sample"). */
+  ami_test_assert_bytes(
+      d1, 32,
+      "af2bdbe1aa9b6ec1e2ade1d694f41fc71a831d0268e9891562113d8a62add1bf");
+  assert_ami_ok(c->ecdsa_p256_verify(NULL, pub, d1, sig1));
+  assert_ami_ok(c->ecdsa_p256_verify(NULL, pub, d2, sig2));
+  assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d1, sig2));
+  assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d2, sig1));
+  for (size_t bit = 0; bit < 64 * 8; bit += 37) {
+    sig1[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d1, sig1));
+    sig1[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+  }
+  d1[31] ^= 1;
+  assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d1, sig1));
+  d1[31] ^= 1;
+  /* r = 0 and s = n are out of range: a verdict, not a crash. */
+  uint8_t bad[64];
+  memset(bad, 0, sizeof bad);
+  memcpy(bad + 32, sig1 + 32, 32);
+  assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d1, bad));
+  memset(bad, 0xFF, sizeof bad);
+  assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d1, bad));
+  /* A point off the curve, or not uncompressed, is a bad argument. */
+  pub[64] ^= 1;
+  assert_ami(AMI_E_INVAL, c->ecdsa_p256_verify(NULL, pub, d1, sig1));
+  pub[64] ^= 1;
+  pub[0] = 0x02;
+  assert_ami(AMI_E_INVAL, c->ecdsa_p256_verify(NULL, pub, d1, sig1));
+  pub[0] = 0x04;
+  assert_ami_ok(c->ecdsa_p256_verify(NULL, pub, d1, sig1));
+  free(pub);
+  free(sig1);
+  free(sig2);
+}
+
+/* Signing with the RFC 6979 private key gives signatures the published
+ * public key accepts (the nonce is random, so r and s differ per call and
+ * cannot be compared with the RFC's deterministic ones). */
+static void test_ecdsa_sign_roundtrip(void **state) {
+  (void)state;
+  const ami_crypto *c = ami_crypto_openssl();
+  size_t n;
+  uint8_t *x = ami_test_hex(RFC6979_X, &n);
+  uint8_t *pub = ami_test_hex(RFC6979_PUB, &n);
+  uint8_t d[32], s1[64], s2[64];
+  digest_of("sample", d);
+  assert_ami_ok(c->ecdsa_p256_sign(NULL, x, d, s1));
+  assert_ami_ok(c->ecdsa_p256_sign(NULL, x, d, s2));
+  assert_memory_not_equal(s1, s2, 64); /* fresh nonces */
+  assert_ami_ok(c->ecdsa_p256_verify(NULL, pub, d, s1));
+  assert_ami_ok(c->ecdsa_p256_verify(NULL, pub, d, s2));
+  d[0] ^= 0x80;
+  assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d, s1));
+  /* Another private key: its signature does not verify under pub. */
+  x[5] ^= 0x10;
+  d[0] ^= 0x80;
+  assert_ami_ok(c->ecdsa_p256_sign(NULL, x, d, s1));
+  assert_ami(AMI_E_AUTH_FAILED, c->ecdsa_p256_verify(NULL, pub, d, s1));
+  /* Scalars 0 and >= n are refused. */
+  uint8_t zero[32] = {0}, ff[32];
+  memset(ff, 0xFF, sizeof ff);
+  assert_ami(AMI_E_INVAL, c->ecdsa_p256_sign(NULL, zero, d, s1));
+  assert_ami(AMI_E_INVAL, c->ecdsa_p256_sign(NULL, ff, d, s1));
+  free(x);
+  free(pub);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plugin_shape),
@@ -299,6 +418,8 @@ int main(void) {
       cmocka_unit_test(test_key_wrap_rfc3394),
       cmocka_unit_test(test_random),
       cmocka_unit_test(test_sha256),
+      cmocka_unit_test(test_ecdsa_rfc6979_verify),
+      cmocka_unit_test(test_ecdsa_sign_roundtrip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
