@@ -145,6 +145,7 @@ int ami_meter_new(const ami_meter_config *cfg, const ami_allocator *alloc,
   m->last_dev = now_utc_ms;
   m->dem_start_dev = now_utc_ms;
   m->voltage_present = true;
+  m->sched_dirty = true; /* parse the schedule the build stores */
   if (rc == AMI_OK)
     rc = ami__meter_build_model(m);
   /* The identity strings were borrowed for the build only. */
