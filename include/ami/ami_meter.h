@@ -29,6 +29,10 @@
  * boundaries skipped by a forward jump are not processed (the next load
  * profile row carries the "clock adjusted" status bit).
  *
+ * READS through the model answer as of the last step: the Clock shows the
+ * device time of the last step (the request's own time is ignored), so a
+ * caller drives ami_meter_step about once a second for a live clock.
+ *
  * LOCAL TIME. local = device UTC + time zone + (DST active ? deviation : 0).
  * DST begins/ends at the instants named by the Clock's
  * daylight_savings_begin/_end attributes (begin in local standard time, end
@@ -38,6 +42,19 @@
  * UNITS. Internal accumulators are int64 mWh / mvarh (as the readout);
  * registers show Wh / varh (scaler 0) as double-long-unsigned, so a register
  * truncates but never accumulates rounding. Demand is W (scaler 0).
+ *
+ * OBJECTS (class, OBIS): Clock 8 0-0:1.0.0; identity 1 0-0:42.0.0,
+ * 0-0:96.1.0, 0-0:96.1.1; energy 3 1-0:{1,2,5,6,7,8}.8.{0..4};
+ * instantaneous 3 1-0:32/52/72.7.0 (V), 31/51/71.7.0 (A; L2/L3 only with 3
+ * phases), 1.7.0, 2.7.0 (W), 13.7.0 (PF), 14.7.0 (Hz); demand 5
+ * 1-0:1.4.0, 2.4.0; maximum demand 4 1-0:1.6.0..1.6.4, 2.6.0; Activity
+ * Calendar 20 0-0:13.0.0; Special Days 11 0-0:11.0.0; Script Tables 9
+ * 0-0:10.0.100 (tariffication) and 0-0:10.0.1 (end of billing); Single
+ * Action Schedule 22 0-0:15.0.0; active tariff 1 0-0:96.14.0; profile
+ * status 1 0-0:96.10.1; event codes 1 0-0:96.11.{0,1,2,4}; event logs 7
+ * 0-0:99.98.{0,1,2,4}; load profiles 7 1-0:99.1.0, 1-0:99.2.0; billing
+ * profiles 7 0-0:98.1.0 (monthly), 0-0:98.2.0 (daily); Association LN 15
+ * 0-0:40.0.{1,2,3}; SAP Assignment 17 0-0:41.0.0.
  *
  * MEMORY. Everything through the injected allocator; all sizes are fixed
  * at creation (profile rows, log rows). THREADS: none; one thread drives a

@@ -722,6 +722,7 @@ int ami__meter_build_model(ami_meter *m) {
   const char *ldn = m->cfg.logical_device_name;
   if (bd.rc == AMI_OK)
     bd.rc = ami_cosem_add_logical_device(m->model, 1, ldn, strlen(ldn));
+  add(&bd, 17, ami_obis_make(0, 0, 41, 0, 0, 255)); /* SAP Assignment */
   build_clock(&bd);
   set_octets(&bd, add(&bd, 1, ami_obis_make(0, 0, 42, 0, 0, 255)), ldn);
   set_octets(&bd, add(&bd, 1, ami_obis_make(0, 0, 96, 1, 0, 255)),

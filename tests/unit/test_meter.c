@@ -437,6 +437,23 @@ static void test_registers(void **state) {
   ami_test_meter_readout(&r, 1000, 0);
   assert_ami_ok(ami_meter_step(m, t + 30000, &r));
   assert_int_equal(ami_meter_energy(m, AMI_METER_QTY_IMPORT, 0), 1235567);
+  /* load profile 2 (10 min, instantaneous values) at 10:10 UTC = 11:10
+   * local: clock, U L1..L3, +P, -P from the latest readout */
+  r.phase[0].voltage_mv = 231000;
+  r.phase[2].voltage_mv = 228800;
+  r.active_total_mw = 2500400;
+  assert_ami_ok(ami_meter_step(m, ami_test_utc(2026, 1, 14, 10, 10, 0), &r));
+  static ami_test_meter_row rows[4];
+  assert_int_equal(
+      ami_test_meter_rows(m, ami_obis_make(1, 0, 99, 2, 0, 255), rows, 4), 1);
+  assert_int_equal(rows[0].ncols, 6);
+  assert_int_equal(rows[0].t[0].time.hour, 11);
+  assert_int_equal(rows[0].t[0].time.minute, 10);
+  assert_int_equal(rows[0].v[1], 2310);
+  assert_int_equal(rows[0].v[2], 0);
+  assert_int_equal(rows[0].v[3], 2288);
+  assert_int_equal(rows[0].v[4], 2500);
+  assert_int_equal(rows[0].v[5], 0);
   ami_meter_free(m);
 }
 
