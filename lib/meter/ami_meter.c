@@ -328,7 +328,7 @@ int ami_meter_demand_reset(ami_meter *m, uint64_t now_utc_ms) {
   return AMI_OK;
 }
 
-static int end_billing(ami_meter *m, uint64_t dev_ms) {
+int ami__meter_end_billing(ami_meter *m, uint64_t dev_ms) {
   int rc = ami__meter_capture(m, m->bill_month, dev_ms);
   if (rc == AMI_OK)
     rc = ami_meter_demand_reset(m, dev_ms);
@@ -337,7 +337,7 @@ static int end_billing(ami_meter *m, uint64_t dev_ms) {
 
 int ami_meter_end_billing_period(ami_meter *m, uint64_t now_utc_ms) {
   int rc = ami_meter_step(m, now_utc_ms, NULL);
-  return rc == AMI_OK ? end_billing(m, m->last_dev) : rc;
+  return rc == AMI_OK ? ami__meter_end_billing(m, m->last_dev) : rc;
 }
 
 /* ---- calendar activation ----------------------------------------------------
@@ -435,7 +435,7 @@ static int boundary(ami_meter *m, uint64_t b) {
   if (rc == AMI_OK && mod_pos(loc, 86400) == 0)
     rc = ami__meter_capture(m, m->bill_day, b);
   if (rc == AMI_OK && ami__meter_schedule_due(m, loc))
-    rc = end_billing(m, b);
+    rc = ami__meter_end_billing(m, b);
   if (rc == AMI_OK && ami__meter_activation_due(m, b))
     rc = ami__meter_activate(m, b);
   m->rate = ami__meter_rate_at(m, loc);

@@ -37,9 +37,10 @@ typedef enum ami__meter_kind {
   AMI__MK_CALENDAR,
   AMI__MK_SPECIAL,
   AMI__MK_SCHEDULE,
-  AMI__MK_TARIFF, /* 0-0:96.14.0 */
-  AMI__MK_STATUS, /* 0-0:96.10.1 */
-  AMI__MK_PROFILE /* a = 1 LP1, 2 LP2 */
+  AMI__MK_TARIFF,        /* 0-0:96.14.0 */
+  AMI__MK_STATUS,        /* 0-0:96.10.1 */
+  AMI__MK_PROFILE,       /* a = 1 LP1, 2 LP2 */
+  AMI__MK_BILLING_SCRIPT /* 0-0:10.0.1 */
 } ami__meter_kind;
 
 enum { /* instantaneous values */
@@ -180,5 +181,6 @@ void ami__meter_demand_clear(ami_meter *m);
 int64_t ami__meter_demand_current(const ami_meter *m, unsigned q);
 void ami__meter_maxdem_reset(ami_meter *m, unsigned q, unsigned rate);
 int ami__meter_demand_end(ami_meter *m, uint64_t dev_ms);
+int ami__meter_end_billing(ami_meter *m, uint64_t dev_ms);
 
 #endif /* AMI_METER_INTERNAL_H */

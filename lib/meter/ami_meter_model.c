@@ -227,16 +227,23 @@ static int meter_write(void *ud, ami_cosem_object *obj, unsigned attr,
   case AMI__MK_DEMAND: {
     uint32_t p;
     uint16_t n;
+    /* One window serves both demand registers: a new period or number
+     * of periods is stored in both and restarts the window. */
+    bool ok = false;
     if (attr == 8 && ami_axdr_get_u32(&d, &p) == AMI_OK && period_ok(p)) {
       m->dem_period_s = p;
-      ami__meter_demand_clear(m);
-      return AMI_E_NOT_FOUND;
+      ok = true;
     }
     if (attr == 9 && ami_axdr_get_u16(&d, &n) == AMI_OK && n >= 1 &&
         n <= AMI__METER_MAX_WINDOW) {
       m->dem_n = n;
+      ok = true;
+    }
+    if (ok) {
       ami__meter_demand_clear(m);
-      return AMI_E_NOT_FOUND;
+      int rc =
+          ami__meter_store(m->demand_obj[1 - b->a], attr, value.p, value.len);
+      return rc == AMI_OK ? AMI_E_NOT_FOUND : rc;
     }
     *dar = AMI_COSEM_DAR_OTHER_REASON;
     return AMI_OK;
@@ -377,6 +384,18 @@ static int meter_invoke(void *ud, ami_cosem_object *obj, unsigned method,
       return AMI_E_NOT_FOUND;
     ami__meter_maxdem_reset(m, b->a, b->b);
     return AMI_OK;
+  case AMI__MK_BILLING_SCRIPT: { /* execute(script_id): 1 = end of billing */
+    ami_axdr_dec d;
+    uint16_t id;
+    ami_axdr_dec_init(&d, params.p, params.len);
+    if (method != 1)
+      return AMI_E_NOT_FOUND;
+    if (ami_axdr_get_u16(&d, &id) != AMI_OK || id != 1) {
+      *result = AMI_COSEM_DAR_OTHER_REASON;
+      return AMI_OK;
+    }
+    return ami__meter_end_billing(m, m->last_dev);
+  }
   case AMI__MK_ENERGY:
   case AMI__MK_INST: /* billing registers are never reset remotely */
     *result = AMI_COSEM_DAR_READ_WRITE_DENIED;
@@ -586,6 +605,7 @@ static void build_scripts(builder *bd) {
   }
   store(bd, t, 2, &w);
   ami_cosem_object *e = add(bd, 9, ami_obis_make(0, 0, 10, 0, 1, 255));
+  bind(bd, e, AMI__MK_BILLING_SCRIPT, 0, 0);
   ami_wr_init(&w, buf, sizeof buf);
   ami_axdr_put_array(&w, 1);
   ami_axdr_put_struct(&w, 2);

@@ -122,6 +122,21 @@ static void test_demand_block(void **state) {
   assert_ami_ok(ami_cosem_action(ami_meter_model(m), &info, &d,
                                  ami_span_make(zero, 2), &ret, &has, &result));
   assert_int_equal(result, AMI_COSEM_DAR_READ_WRITE_DENIED);
+  /* the period is shared: SET 1-0:1.4.0 period 300 s shows in 2.4.0; a
+   * period that does not divide a day (420 s) is refused */
+  info.client_address = 1;
+  ami_apdu_desc per = {5, {1, 0, 1, 4, 0, 255}, 8};
+  static const uint8_t p300[5] = {0x06, 0, 0, 0x01, 0x2C};
+  static const uint8_t p420[5] = {0x06, 0, 0, 0x01, 0xA4};
+  uint8_t dar = 0xFF;
+  assert_ami_ok(ami_cosem_set(ami_meter_model(m), &info, &per, NULL,
+                              ami_span_make(p300, 5), &dar));
+  assert_int_equal(dar, 0);
+  assert_int_equal(get_int(m, 5, 1, 0, 2, 4, 0, 8), 300);
+  assert_ami_ok(ami_cosem_set(ami_meter_model(m), &info, &per, NULL,
+                              ami_span_make(p420, 5), &dar));
+  assert_int_equal(dar, AMI_COSEM_DAR_OTHER_REASON);
+  assert_int_equal(get_int(m, 5, 1, 0, 1, 4, 0, 8), 300);
   ami_meter_free(m);
 }
 
@@ -136,6 +151,7 @@ static void test_demand_sliding(void **state) {
   base_step(m, t);
   assert_int_equal(get_int(m, 5, 1, 0, 1, 4, 0, 8), 300);
   assert_int_equal(get_int(m, 5, 1, 0, 1, 4, 0, 9), 3);
+  assert_int_equal(get_int(m, 5, 1, 0, 2, 4, 0, 9), 3);
   static const int64_t per_min[4] = {6000, 12000, 18000, 0};
   static const int64_t last[4] = {120, 360, 720, 600};
   int64_t e = 0;
@@ -189,6 +205,25 @@ static void test_billing_closure(void **state) {
   assert_int_equal(ami_test_meter_rows(m, MONTHLY, rows, 4), 2);
   assert_int_equal(rows[1].v[1], 1500);
   assert_int_equal(rows[1].v[11], 3600);
+  /* and the end-of-billing script (0-0:10.0.1 execute(1)) a third, after
+   * 5 more minutes: 1800 Wh, maximum demand 0 (reset by the second) */
+  e = run(m, &t, e, 60000, 5);
+  ami_server_assoc_info info;
+  memset(&info, 0, sizeof info);
+  info.client_address = 1;
+  ami_apdu_desc d = {9, {0, 0, 10, 0, 1, 255}, 1};
+  static const uint8_t one[3] = {0x12, 0x00, 0x01};
+  uint8_t rb[8];
+  ami_wr ret;
+  ami_wr_init(&ret, rb, sizeof rb);
+  bool has;
+  uint8_t result = 0xFF;
+  assert_ami_ok(ami_cosem_action(ami_meter_model(m), &info, &d,
+                                 ami_span_make(one, 3), &ret, &has, &result));
+  assert_int_equal(result, 0);
+  assert_int_equal(ami_test_meter_rows(m, MONTHLY, rows, 4), 3);
+  assert_int_equal(rows[2].v[1], 1800);
+  assert_int_equal(rows[2].v[11], 0);
   (void)e;
   ami_meter_free(m);
 }
