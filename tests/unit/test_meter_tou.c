@@ -409,6 +409,91 @@ static void test_passive_by_dlms(void **state) {
   ami_meter_free(m);
 }
 
+/* One long step across the spring DST change and the 07:00 switch: from
+ * 00:30 to 05:30 UTC on 29 March (300 min, 300 Wh): rate 3 until 05:00 UTC
+ * (= 07:00 CEST, 270 min -> 270 Wh), rate 4 after (30 Wh). */
+static void test_step_across_dst(void **state) {
+  (void)state;
+  ami_meter *m = make(ami_test_utc(2026, 3, 29, 0, 30, 0));
+  step(m, ami_test_utc(2026, 3, 29, 0, 30, 0), 0);
+  step(m, ami_test_utc(2026, 3, 29, 5, 30, 0), 300000);
+  assert_int_equal(ami_meter_energy(m, AMI_METER_QTY_IMPORT, 3), 270000);
+  assert_int_equal(ami_meter_energy(m, AMI_METER_QTY_IMPORT, 4), 30000);
+  assert_true(has_event(m, STDLOG, AMI_EV_DST_CHANGED, NULL));
+  ami_meter_free(m);
+}
+
+static void set_clock_attr(ami_meter *m, int8_t attr, const char *hex) {
+  ami_server_assoc_info info;
+  memset(&info, 0, sizeof info);
+  info.client_address = 1;
+  ami_apdu_desc d = {8, {0, 0, 1, 0, 0, 255}, attr};
+  size_t n;
+  uint8_t *v = ami_test_hex(hex, &n);
+  uint8_t dar = 0xFF;
+  assert_ami_ok(ami_cosem_set(ami_meter_model(m), &info, &d, NULL,
+                              ami_span_make(v, n), &dar));
+  assert_int_equal(dar, 0);
+  free(v);
+}
+
+/* The DST rule: the EU default switches at 01:00 UTC on the last Sundays
+ * (offsets +60 / +120 minutes). Then a North-American rule written through
+ * the Clock's attributes: time zone +300 (Blue Book deviation of EST),
+ * begin FFFF-03-08 Sunday 02:00 (the first Sunday on or after the 8th =
+ * the second Sunday: 8 March 2026, 02:00 EST = 07:00 UTC), end FFFF-11-01
+ * Sunday 02:00 (1 November 2026, 02:00 EDT = 06:00 UTC). */
+static void test_dst_rules(void **state) {
+  (void)state;
+  ami_meter *m = make(ami_test_utc(2026, 1, 1, 0, 0, 0));
+  bool dst;
+  assert_int_equal(ami_meter_local_offset(
+                       m, ami_test_utc(2026, 3, 29, 0, 59, 59) + 999, &dst),
+                   60);
+  assert_false(dst);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 3, 29, 1, 0, 0), &dst), 120);
+  assert_true(dst);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 10, 25, 0, 59, 59), NULL),
+      120);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 10, 25, 1, 0, 0), NULL), 60);
+  /* 2027: last Sundays are 28 March and 31 October */
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2027, 3, 28, 1, 0, 0), NULL), 120);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2027, 3, 27, 1, 0, 0), NULL), 60);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2027, 10, 31, 0, 59, 0), NULL),
+      120);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2027, 10, 31, 1, 0, 0), NULL), 60);
+  set_clock_attr(m, 3, "10012C");
+  set_clock_attr(m, 5, "090C FFFF0308 07 02000000 8000 FF");
+  set_clock_attr(m, 6, "090C FFFF0B01 07 02000000 8000 FF");
+  ami_metro_readout r;
+  ami_test_meter_readout(&r, 0, 0);
+  assert_ami_ok(ami_meter_step(m, ami_test_utc(2026, 1, 1, 0, 1, 0), &r));
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 3, 8, 6, 59, 0), NULL),
+      -300);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 3, 8, 7, 0, 0), NULL), -240);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 11, 1, 5, 59, 0), NULL),
+      -240);
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 11, 1, 6, 0, 0), NULL),
+      -300);
+  /* disabled: standard time all year */
+  set_clock_attr(m, 8, "0300");
+  assert_ami_ok(ami_meter_step(m, ami_test_utc(2026, 1, 1, 0, 2, 0), &r));
+  assert_int_equal(
+      ami_meter_local_offset(m, ami_test_utc(2026, 7, 1, 0, 0, 0), NULL), -300);
+  ami_meter_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_switch_on_boundary),
@@ -418,6 +503,8 @@ int main(void) {
       cmocka_unit_test(test_season_change),
       cmocka_unit_test(test_passive_activation_time),
       cmocka_unit_test(test_passive_by_dlms),
+      cmocka_unit_test(test_step_across_dst),
+      cmocka_unit_test(test_dst_rules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
