@@ -109,18 +109,28 @@ typedef struct ami_meter_day_profile {
   ami_meter_switch sw[AMI_METER_MAX_SWITCHES]; /* ascending time */
 } ami_meter_day_profile;
 
-/* A week profile: name (1 byte here) and the day_id of Monday..Sunday. */
+/* A season or week profile name (an octet-string of up to 8 bytes). */
+#define AMI_METER_MAX_PNAME 8
+typedef struct ami_meter_pname {
+  uint8_t len;
+  uint8_t b[AMI_METER_MAX_PNAME];
+} ami_meter_pname;
+
+/* A name from a C string (the first 8 bytes). */
+ami_meter_pname ami_meter_pname_make(const char *s);
+
+/* A week profile: its name and the day_id of Monday..Sunday. */
 typedef struct ami_meter_week_profile {
-  uint8_t name;
+  ami_meter_pname name;
   uint8_t day_id[7];
 } ami_meter_week_profile;
 
 /* A season: starts every year on local month/day 00:00 and uses the week
- * profile `week_name`. */
+ * profile named `week_name`. */
 typedef struct ami_meter_season {
-  uint8_t name;
+  ami_meter_pname name;
   uint8_t month, day;
-  uint8_t week_name;
+  ami_meter_pname week_name;
 } ami_meter_season;
 
 typedef struct ami_meter_calendar {

@@ -204,7 +204,9 @@ static bool day_id_of(const ami_meter *m, int64_t days, uint8_t *id) {
   if (!best)
     return false;
   for (uint8_t i = 0; i < c->nweeks; i++)
-    if (c->weeks[i].name == best->week_name) {
+    if (c->weeks[i].name.len == best->week_name.len &&
+        memcmp(c->weeks[i].name.b, best->week_name.b, best->week_name.len) ==
+            0) {
       *id = c->weeks[i].day_id[ami_weekday_from_days(days) - 1];
       return true;
     }
@@ -243,8 +245,13 @@ int ami__meter_calendar_check(const ami_meter_calendar *c) {
       if (p->sw[k].hour > 23 || p->sw[k].minute > 59)
         return AMI_E_INVAL;
   }
+  for (uint8_t i = 0; i < c->nweeks; i++)
+    if (c->weeks[i].name.len > AMI_METER_MAX_PNAME)
+      return AMI_E_INVAL;
   for (uint8_t i = 0; i < c->nseasons; i++)
-    if (c->seasons[i].month < 1 || c->seasons[i].month > 12 ||
+    if (c->seasons[i].name.len > AMI_METER_MAX_PNAME ||
+        c->seasons[i].week_name.len > AMI_METER_MAX_PNAME ||
+        c->seasons[i].month < 1 || c->seasons[i].month > 12 ||
         c->seasons[i].day < 1 || c->seasons[i].day > 31)
       return AMI_E_INVAL;
   return AMI_OK;
@@ -270,16 +277,16 @@ void ami__meter_put_calendar(ami_wr *w, const ami_meter_calendar *c,
       dt.date.day = s->day;
       dt.time.hour = dt.time.minute = dt.time.second = dt.time.hundredths = 0;
       ami_axdr_put_struct(w, 3);
-      ami_axdr_put_octets(w, &s->name, 1);
+      ami_axdr_put_octets(w, s->name.b, s->name.len);
       ami_axdr_put_datetime_octets(w, &dt);
-      ami_axdr_put_octets(w, &s->week_name, 1);
+      ami_axdr_put_octets(w, s->week_name.b, s->week_name.len);
     }
     return;
   case 2: /* week_profile_table: { name, monday .. sunday } */
     ami_axdr_put_array(w, c->nweeks);
     for (uint8_t i = 0; i < c->nweeks; i++) {
       ami_axdr_put_struct(w, 8);
-      ami_axdr_put_octets(w, &c->weeks[i].name, 1);
+      ami_axdr_put_octets(w, c->weeks[i].name.b, c->weeks[i].name.len);
       for (int k = 0; k < 7; k++)
         ami_axdr_put_u8(w, c->weeks[i].day_id[k]);
     }
@@ -306,13 +313,28 @@ void ami__meter_put_calendar(ami_wr *w, const ami_meter_calendar *c,
   }
 }
 
-static int get_name1(ami_axdr_dec *d, uint8_t *out) {
+/* A season or week profile name: names are compared whole, so one longer
+ * than the meter keeps is refused rather than cut (two names could merge). */
+static int get_pname(ami_axdr_dec *d, ami_meter_pname *out) {
   ami_span s;
   int rc = ami_axdr_get_octets(d, &s);
   if (rc != AMI_OK)
     return rc;
-  *out = s.len ? s.p[0] : 0;
+  if (s.len > AMI_METER_MAX_PNAME)
+    return AMI_E_LIMIT;
+  out->len = (uint8_t)s.len;
+  memcpy(out->b, s.p, s.len);
   return AMI_OK;
+}
+
+ami_meter_pname ami_meter_pname_make(const char *s) {
+  ami_meter_pname n;
+  memset(&n, 0, sizeof n);
+  while (s && s[n.len] && n.len < AMI_METER_MAX_PNAME) {
+    n.b[n.len] = (uint8_t)s[n.len];
+    n.len++;
+  }
+  return n;
 }
 
 static int dec_seasons(ami_axdr_dec *d, ami_meter_calendar *c) {
@@ -330,9 +352,9 @@ static int dec_seasons(ami_axdr_dec *d, ami_meter_calendar *c) {
       return rc;
     if (f != 3)
       return AMI_E_INCONSISTENT;
-    if ((rc = get_name1(d, &s->name)) != AMI_OK ||
+    if ((rc = get_pname(d, &s->name)) != AMI_OK ||
         (rc = ami_axdr_get_datetime(d, &dt)) != AMI_OK ||
-        (rc = get_name1(d, &s->week_name)) != AMI_OK)
+        (rc = get_pname(d, &s->week_name)) != AMI_OK)
       return rc;
     if (dt.date.month < 1 || dt.date.month > 12 || dt.date.day < 1 ||
         dt.date.day > 31)
@@ -356,7 +378,7 @@ static int dec_weeks(ami_axdr_dec *d, ami_meter_calendar *c) {
       return rc;
     if (f != 8)
       return AMI_E_INCONSISTENT;
-    if ((rc = get_name1(d, &c->weeks[i].name)) != AMI_OK)
+    if ((rc = get_pname(d, &c->weeks[i].name)) != AMI_OK)
       return rc;
     for (int k = 0; k < 7; k++)
       if ((rc = ami_axdr_get_u8(d, &c->weeks[i].day_id[k])) != AMI_OK)

@@ -33,11 +33,15 @@ void ami_test_meter_calendar(ami_meter_calendar *c) {
   memcpy(c->name, "REF", 3);
   c->name_len = 3;
   c->nseasons = 2;
-  c->seasons[0] = (ami_meter_season){'W', 10, 1, 'a'};
-  c->seasons[1] = (ami_meter_season){'S', 4, 1, 'b'};
+  c->seasons[0] = (ami_meter_season){ami_meter_pname_make("W"), 10, 1,
+                                     ami_meter_pname_make("a")};
+  c->seasons[1] = (ami_meter_season){ami_meter_pname_make("S"), 4, 1,
+                                     ami_meter_pname_make("b")};
   c->nweeks = 2;
-  c->weeks[0] = (ami_meter_week_profile){'a', {1, 1, 1, 1, 1, 2, 2}};
-  c->weeks[1] = (ami_meter_week_profile){'b', {4, 4, 4, 4, 4, 2, 2}};
+  c->weeks[0] = (ami_meter_week_profile){ami_meter_pname_make("a"),
+                                         {1, 1, 1, 1, 1, 2, 2}};
+  c->weeks[1] = (ami_meter_week_profile){ami_meter_pname_make("b"),
+                                         {4, 4, 4, 4, 4, 2, 2}};
   c->ndays = 4;
   static const uint8_t d1[3][3] = {{0, 0, 1}, {7, 0, 2}, {21, 0, 1}};
   static const uint8_t d2[3][3] = {{0, 0, 3}, {7, 0, 4}, {21, 0, 3}};

@@ -287,9 +287,11 @@ static void test_passive_activation_time(void **state) {
   memcpy(p.name, "P2", 2);
   p.name_len = 2;
   p.nseasons = 1;
-  p.seasons[0] = (ami_meter_season){'X', 1, 1, 'x'};
+  p.seasons[0] = (ami_meter_season){ami_meter_pname_make("X"), 1, 1,
+                                    ami_meter_pname_make("x")};
   p.nweeks = 1;
-  p.weeks[0] = (ami_meter_week_profile){'x', {9, 9, 9, 9, 9, 9, 9}};
+  p.weeks[0] = (ami_meter_week_profile){ami_meter_pname_make("x"),
+                                        {9, 9, 9, 9, 9, 9, 9}};
   p.ndays = 1;
   p.days[0].day_id = 9;
   p.days[0].nswitches = 1;
@@ -347,7 +349,8 @@ static void test_passive_activation_time(void **state) {
 
 /* A passive calendar SET attribute by attribute as hand-encoded A-XDR by
  * the management client (Blue Book class 20 attributes 6..9), then the
- * activate_passive_calendar method: rate 4 at once, event 9. */
+ * activate_passive_calendar method: rate 4 at once, event 9. A name longer
+ * than 8 bytes makes the activation fail (other-reason), nothing changes. */
 static void test_passive_by_dlms(void **state) {
   (void)state;
   ami_meter *m = make(ami_test_utc(2026, 1, 14, 10, 0, 0));
@@ -355,30 +358,18 @@ static void test_passive_by_dlms(void **state) {
   ami_server_assoc_info info;
   memset(&info, 0, sizeof info);
   info.client_address = 1;
-  static const char *vals[4] = {"09025033",
-                                "0101"
-                                "0203"
-                                "090158"
-                                "090C07E90101FF000000008000FF"
-                                "090177",
-                                "0101"
-                                "0208"
-                                "090177"
-                                "1105"
-                                "1105"
-                                "1105"
-                                "1105"
-                                "1105"
-                                "1105"
-                                "1105",
-                                "0101"
-                                "0202"
-                                "1105"
-                                "0101"
-                                "0203"
-                                "090400000000"
-                                "090600000A0064FF"
-                                "120004"};
+  /* Two week profiles whose names share their first byte ("WEEK_A" all
+   * days day 5 = rate 1, "WEEK_B" all days day 6 = rate 4); the season
+   * "S1" uses WEEK_B: names must be compared whole. */
+  static const char *vals[4] = {
+      "09025033",
+      "0101 0203 09025331 090C07E90101FF000000008000FF 09065745454B5F42",
+      "0102"
+      " 0208 09065745454B5F41 1105 1105 1105 1105 1105 1105 1105"
+      " 0208 09065745454B5F42 1106 1106 1106 1106 1106 1106 1106",
+      "0102"
+      " 0202 1105 0101 0203 090400000000 090600000A0064FF 120001"
+      " 0202 1106 0101 0203 090400000000 090600000A0064FF 120004"};
   for (int8_t k = 0; k < 4; k++) {
     ami_apdu_desc d = {20, {0, 0, 13, 0, 0, 255}, (int8_t)(6 + k)};
     size_t n;
@@ -406,6 +397,21 @@ static void test_passive_by_dlms(void **state) {
   size_t na = ami_test_meter_get(m, 20, ami_obis_make(0, 0, 13, 0, 0, 255), 2,
                                  a, sizeof a);
   ami_test_assert_bytes(a, na, "09025033");
+  /* a 9-byte week name in the passive calendar: activation refused */
+  ami_apdu_desc wk = {20, {0, 0, 13, 0, 0, 255}, 8};
+  size_t n9;
+  uint8_t *v9 = ami_test_hex("0101 0208 0909 313233343536373839"
+                             " 1105 1105 1105 1105 1105 1105 1105",
+                             &n9);
+  uint8_t dar = 0xFF;
+  assert_ami_ok(ami_cosem_set(ami_meter_model(m), &info, &wk, NULL,
+                              ami_span_make(v9, n9), &dar));
+  assert_int_equal(dar, 0);
+  free(v9);
+  assert_ami_ok(ami_cosem_action(ami_meter_model(m), &info, &act,
+                                 ami_span_make(zero, 2), &ret, &has, &result));
+  assert_int_equal(result, AMI_COSEM_DAR_OTHER_REASON);
+  assert_int_equal(ami_meter_active_rate(m), 4);
   ami_meter_free(m);
 }
 
