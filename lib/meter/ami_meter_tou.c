@@ -213,23 +213,44 @@ static bool day_id_of(const ami_meter *m, int64_t days, uint8_t *id) {
   return false;
 }
 
-/* The script selector in force at local time-of-day: the last switch at or
- * before it; before the day's first switch, the day's last switch (the
- * profile is read as cyclic, which is exact for the usual profiles that
- * start at 00:00). Selectors outside 1..4 count as rate 1. */
+/* The switch with the latest start at or before `tod` seconds into the
+ * day (switches need not be listed in order); -1 if none. */
+static int latest_switch(const ami_meter_day_profile *p, int64_t tod) {
+  int best = -1;
+  int64_t bt = -1;
+  for (uint8_t i = 0; p && i < p->nswitches; i++) {
+    int64_t t = p->sw[i].hour * 3600 + p->sw[i].minute * 60;
+    if (t <= tod && t >= bt) {
+      best = i;
+      bt = t;
+    }
+  }
+  return best;
+}
+
+static const ami_meter_day_profile *profile_of(const ami_meter *m,
+                                               int64_t days) {
+  uint8_t id;
+  return day_id_of(m, days, &id) ? find_day(&m->active, id) : NULL;
+}
+
+/* The script selector in force at local time loc (Blue Book class 20: a
+ * day's actions run at their start times; what the last one selected
+ * stays in force): the day's latest switch at or before the time of day,
+ * or before its first switch the previous day's last. Selectors outside
+ * 1..4, and no calendar at all, count as rate 1. */
 unsigned ami__meter_rate_at(const ami_meter *m, int64_t loc) {
   int64_t days = floor_div(loc, 86400);
   int64_t tod = loc - days * 86400;
-  uint8_t id;
-  if (!day_id_of(m, days, &id))
+  const ami_meter_day_profile *p = profile_of(m, days);
+  int i = latest_switch(p, tod);
+  if (i < 0) {
+    p = profile_of(m, days - 1);
+    i = latest_switch(p, 86399);
+  }
+  if (i < 0)
     return 1;
-  const ami_meter_day_profile *p = find_day(&m->active, id);
-  if (!p || !p->nswitches)
-    return 1;
-  unsigned rate = p->sw[p->nswitches - 1].rate;
-  for (uint8_t i = 0; i < p->nswitches; i++)
-    if ((int64_t)(p->sw[i].hour * 3600 + p->sw[i].minute * 60) <= tod)
-      rate = p->sw[i].rate;
+  unsigned rate = p->sw[i].rate;
   return rate >= 1 && rate <= AMI_METER_RATES ? rate : 1;
 }
 

@@ -500,6 +500,45 @@ static void test_dst_rules(void **state) {
   ami_meter_free(m);
 }
 
+/* Before a day's first switch the previous day's last selection holds:
+ * Monday (day 10) 06:00 r2, 22:00 r3; Tuesday..Sunday (day 11) 06:00 r4.
+ * 13 January 2026 is a Tuesday: 03:00 CET (02:00 UTC) -> 3 (Monday's
+ * 22:00), 07:00 -> 4; Wednesday 03:00 -> 4 (Tuesday's 06:00). */
+static void test_previous_day_carries(void **state) {
+  (void)state;
+  ami_meter_calendar c;
+  memset(&c, 0, sizeof c);
+  c.nseasons = 1;
+  c.seasons[0] = (ami_meter_season){ami_meter_pname_make("ALL"), 1, 1,
+                                    ami_meter_pname_make("WK")};
+  c.nweeks = 1;
+  c.weeks[0] = (ami_meter_week_profile){ami_meter_pname_make("WK"),
+                                        {10, 11, 11, 11, 11, 11, 11}};
+  c.ndays = 2;
+  c.days[0].day_id = 10;
+  c.days[0].nswitches = 2;
+  c.days[0].sw[0] = (ami_meter_switch){22, 0, 3}; /* listed out of order */
+  c.days[0].sw[1] = (ami_meter_switch){6, 0, 2};
+  c.days[1].day_id = 11;
+  c.days[1].nswitches = 1;
+  c.days[1].sw[0] = (ami_meter_switch){6, 0, 4};
+  ami_meter_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.tz_offset_min = 60;
+  cfg.calendar = &c;
+  ami_meter *m;
+  assert_ami_ok(
+      ami_meter_new(&cfg, NULL, ami_test_utc(2026, 1, 12, 12, 0, 0), &m));
+  assert_int_equal(ami_meter_active_rate(m), 2);
+  step(m, ami_test_utc(2026, 1, 13, 2, 0, 0), 0);
+  assert_int_equal(ami_meter_active_rate(m), 3);
+  step(m, ami_test_utc(2026, 1, 13, 6, 0, 0), 0);
+  assert_int_equal(ami_meter_active_rate(m), 4);
+  step(m, ami_test_utc(2026, 1, 14, 2, 0, 0), 0);
+  assert_int_equal(ami_meter_active_rate(m), 4);
+  ami_meter_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_switch_on_boundary),
@@ -511,6 +550,7 @@ int main(void) {
       cmocka_unit_test(test_passive_by_dlms),
       cmocka_unit_test(test_step_across_dst),
       cmocka_unit_test(test_dst_rules),
+      cmocka_unit_test(test_previous_day_carries),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
