@@ -1,201 +1,154 @@
 /*
- * ami_test_meter.c -- an in-process client <-> server session over a
- * COSEM model for the meter-layer tests (see ami_test_meter.h).
+ * ami_test_meter.c -- see ami_test_meter.h. TEST ONLY.
  */
 #include "ami_test_meter.h"
 
 #include <string.h>
 
+#include "ami/ami_axdr.h"
+#include "ami/ami_caltime.h"
 #include "ami_test.h"
 
-#include "ami/ami_acse.h"
-#include "ami/ami_apdu.h"
-#include "ami/ami_crypto_openssl.h"
-
-static void on_associated(ami_client *c, int result,
-                          const ami_client_assoc_info *info, void *ud) {
-  ami_test_meter *t = ud;
-  (void)c;
-  (void)info;
-  t->assoc_result = result;
+uint64_t ami_test_utc(int y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                      unsigned s) {
+  int64_t days = ami_days_from_civil(y, mo, d);
+  return (uint64_t)((days * 86400 + h * 3600 + mi * 60 + s) * 1000);
 }
 
-static void on_response(ami_client *c, const ami_client_response *r, void *ud) {
-  ami_test_meter *t = ud;
-  (void)c;
-  t->responses++;
-  t->last_error = r->error;
-  t->last_dar = r->count ? r->results[0].dar : 0xFF;
-  t->data_len = 0;
-  if (r->error == AMI_OK && r->count && r->results[0].data.len > 0 &&
-      r->results[0].data.len <= sizeof t->data) {
-    memcpy(t->data, r->results[0].data.p, r->results[0].data.len);
-    t->data_len = r->results[0].data.len;
+const ami_meter_special_day ami_test_meter_special[1] = {{1, 0xFFFF, 1, 6, 3}};
+
+static void day(ami_meter_day_profile *p, uint8_t id, const uint8_t (*sw)[3],
+                uint8_t n) {
+  p->day_id = id;
+  p->nswitches = n;
+  for (uint8_t i = 0; i < n; i++) {
+    p->sw[i].hour = sw[i][0];
+    p->sw[i].minute = sw[i][1];
+    p->sw[i].rate = sw[i][2];
   }
 }
 
-static void on_push(ami_client *c, const ami_client_push *p, void *ud) {
-  ami_test_meter *t = ud;
-  (void)c;
-  if (p->tag != AMI_APDU_DATA_NOTIFICATION || p->body.len > sizeof t->push)
-    return;
-  t->pushes++;
-  t->push_iip = p->long_iip;
-  memcpy(t->push, p->body.p, p->body.len);
-  t->push_len = p->body.len;
+void ami_test_meter_calendar(ami_meter_calendar *c) {
+  memset(c, 0, sizeof *c);
+  memcpy(c->name, "REF", 3);
+  c->name_len = 3;
+  c->nseasons = 2;
+  c->seasons[0] = (ami_meter_season){ami_meter_pname_make("W"), 10, 1,
+                                     ami_meter_pname_make("a")};
+  c->seasons[1] = (ami_meter_season){ami_meter_pname_make("S"), 4, 1,
+                                     ami_meter_pname_make("b")};
+  c->nweeks = 2;
+  c->weeks[0] = (ami_meter_week_profile){ami_meter_pname_make("a"),
+                                         {1, 1, 1, 1, 1, 2, 2}};
+  c->weeks[1] = (ami_meter_week_profile){ami_meter_pname_make("b"),
+                                         {4, 4, 4, 4, 4, 2, 2}};
+  c->ndays = 4;
+  static const uint8_t d1[3][3] = {{0, 0, 1}, {7, 0, 2}, {21, 0, 1}};
+  static const uint8_t d2[3][3] = {{0, 0, 3}, {7, 0, 4}, {21, 0, 3}};
+  static const uint8_t d3[1][3] = {{0, 0, 1}};
+  static const uint8_t d4[3][3] = {{0, 0, 1}, {8, 0, 2}, {20, 0, 1}};
+  day(&c->days[0], 1, d1, 3);
+  day(&c->days[1], 2, d2, 3);
+  day(&c->days[2], 3, d3, 1);
+  day(&c->days[3], 4, d4, 3);
 }
 
-void ami_test_meter_pump(ami_test_meter *t) {
-  uint8_t buf[2048];
-  for (int guard = 0; guard < 100000; guard++) {
-    size_t a = ami_client_pull(t->c, buf, sizeof buf, t->now);
-    if (a)
-      assert_ami_ok(ami_server_recv(t->s, buf, a, t->now));
-    size_t b = ami_server_pull(t->s, buf, sizeof buf, t->now);
-    if (b)
-      assert_ami_ok(ami_client_recv(t->c, buf, b, t->now));
-    if (!a && !b)
-      return;
-    t->now += 1;
-  }
-  fail_msg("the session did not settle");
+void ami_test_meter_config(ami_meter_config *cfg, ami_meter_calendar *cal) {
+  memset(cfg, 0, sizeof *cfg);
+  ami_test_meter_calendar(cal);
+  cfg->serial = "12345678";
+  cfg->tz_offset_min = 60;
+  cfg->dst_enabled = true;
+  cfg->calendar = cal;
+  cfg->special_days = ami_test_meter_special;
+  cfg->nspecial_days = 1;
 }
 
-static const uint8_t EK[16] = {0, 1, 2,  3,  4,  5,  6,  7,
-                               8, 9, 10, 11, 12, 13, 14, 15};
-static const uint8_t AK[16] = {0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7,
-                               0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF};
-
-static void open_mode(ami_test_meter *t, ami_cosem_model *m, bool ciphered) {
-  memset(t, 0, sizeof *t);
-  t->now = 1000;
-  ami_wrapper_link_config c = {
-      AMI_LINK_CLIENT, AMI_TEST_METER_CLIENT, 1, 0, 0, NULL};
-  ami_wrapper_link_config sc = {AMI_LINK_SERVER, 1, 0, 0, 0, NULL};
-  t->clink = ami_wrapper_link_init(&t->cl, &c);
-  t->slink = ami_wrapper_link_init(&t->sl, &sc);
-  ami_server_assoc_cfg *a = &t->assoc;
-  a->client_address = AMI_TEST_METER_CLIENT;
-  a->context = AMI_ACSE_CTX_LN;
-  a->mechanism = AMI_ACSE_MECH_LLS;
-  a->password = (const uint8_t *)AMI_TEST_METER_PASSWORD;
-  a->password_len = strlen(AMI_TEST_METER_PASSWORD);
-  a->conformance = 0x00781F;
-  a->max_receive_pdu = 1024;
-  if (ciphered) {
-    a->context = AMI_ACSE_CTX_LN_CIPHERED;
-    a->mechanism = AMI_ACSE_MECH_GMAC;
-    a->conformance |= 0x400000u;
-    a->has_keys = true;
-    memcpy(a->ek, EK, 16);
-    memcpy(a->ak, AK, 16);
-  }
-  ami_server_cfg scfg;
-  memset(&scfg, 0, sizeof scfg);
-  scfg.version = AMI_SERVER_VERSION;
-  scfg.assocs = a;
-  scfg.assoc_count = 1;
-  memcpy(scfg.system_title, "OAMTEST1", 8);
-  scfg.crypto = ami_crypto_openssl();
-  scfg.app = ami_cosem_server_app(m);
-  scfg.link = t->slink;
-  scfg.max_response = 1u << 16;
-  scfg.vaa_name = 0x0007;
-  assert_ami_ok(ami_server_new(&t->s, &scfg, NULL, NULL, NULL));
-
-  ami_client_cfg cc;
-  memset(&cc, 0, sizeof cc);
-  cc.context = AMI_ACSE_CTX_LN;
-  cc.mechanism = AMI_ACSE_MECH_LLS;
-  cc.password = (const uint8_t *)AMI_TEST_METER_PASSWORD;
-  cc.password_len = strlen(AMI_TEST_METER_PASSWORD);
-  cc.conformance = 0x00781F;
-  cc.max_pdu_size = 1024;
-  cc.timeout_ms = 5000;
-  cc.max_response = 1u << 16;
-  cc.crypto = ami_crypto_openssl();
-  if (ciphered) {
-    cc.context = AMI_ACSE_CTX_LN_CIPHERED;
-    cc.mechanism = AMI_ACSE_MECH_GMAC;
-    cc.password = NULL;
-    cc.password_len = 0;
-    cc.conformance |= 0x400000u;
-    cc.ek = EK;
-    cc.ek_len = 16;
-    cc.ak = AK;
-    cc.ak_len = 16;
-    memcpy(cc.system_title, "OAMCLI01", 8);
-    cc.security = AMI_SEC_SC_AUTH | AMI_SEC_SC_ENC;
-  }
-  static const ami_client_callbacks cb = {.version =
-                                              AMI_CLIENT_CALLBACKS_VERSION,
-                                          .on_associated = on_associated,
-                                          .on_response = on_response,
-                                          .on_push = on_push};
-  assert_ami_ok(ami_client_new(&t->c, &cc, &cb, t, t->clink, NULL));
-  assert_ami_ok(ami_client_associate(t->c));
-  ami_test_meter_pump(t);
-  assert_int_equal(t->assoc_result, AMI_OK);
+void ami_test_meter_readout(ami_metro_readout *r, int64_t import_mwh,
+                            int64_t export_mwh) {
+  memset(r, 0, sizeof *r);
+  r->phases = 3;
+  r->voltage_present = true;
+  r->frequency_mhz = 50000;
+  r->total.active_import_mwh = import_mwh;
+  r->total.active_export_mwh = export_mwh;
 }
 
-void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m) {
-  open_mode(t, m, false);
-}
-
-void ami_test_meter_open_ciphered(ami_test_meter *t, ami_cosem_model *m) {
-  open_mode(t, m, true);
-}
-
-void ami_test_meter_close(ami_test_meter *t) {
-  if (ami_client_is_associated(t->c)) {
-    assert_ami_ok(ami_client_release(t->c));
-    ami_test_meter_pump(t);
-  }
-  ami_client_free(t->c);
-  ami_server_free(t->s);
-  ami_link_free(t->clink);
-  ami_link_free(t->slink);
-}
-
-static ami_apdu_desc desc(uint16_t cls, ami_obis ln, int8_t id) {
+size_t ami_test_meter_get(ami_meter *m, uint16_t cls, ami_obis ln, int8_t attr,
+                          uint8_t *buf, size_t cap) {
+  ami_server_assoc_info info;
+  memset(&info, 0, sizeof info);
+  info.client_address = 16;
+  info.logical_device = 1;
   ami_apdu_desc d;
   d.class_id = cls;
   ami_obis_to_bytes(&ln, d.obis);
-  d.id = id;
-  return d;
+  d.id = attr;
+  ami_wr w;
+  ami_wr_init(&w, buf, cap);
+  uint8_t dar = 0xFF;
+  assert_ami_ok(ami_cosem_get(ami_meter_model(m), &info, &d, NULL, &w, &dar));
+  assert_int_equal(dar, 0);
+  return w.len;
 }
 
-void ami_test_meter_get(ami_test_meter *t, uint16_t cls, ami_obis ln,
-                        int8_t attr) {
-  ami_apdu_desc d = desc(cls, ln, attr);
-  uint32_t id;
-  int before = t->responses;
-  assert_ami_ok(ami_client_get(t->c, &d, NULL, &id));
-  ami_test_meter_pump(t);
-  assert_int_equal(t->responses, before + 1);
+static int64_t value_int(const ami_axdr_value *x) {
+  switch (x->tag) {
+  case AMI_AXDR_INTEGER:
+  case AMI_AXDR_LONG:
+  case AMI_AXDR_DOUBLE_LONG:
+  case AMI_AXDR_LONG64:
+    return x->v.i;
+  case AMI_AXDR_BOOLEAN:
+    return x->v.b;
+  case AMI_AXDR_NULL:
+    return -1;
+  default:
+    return (int64_t)x->v.u;
+  }
 }
 
-uint8_t ami_test_meter_set(ami_test_meter *t, uint16_t cls, ami_obis ln,
-                           int8_t attr, const uint8_t *value, size_t len) {
-  ami_apdu_desc d = desc(cls, ln, attr);
-  uint32_t id;
-  int before = t->responses;
-  assert_ami_ok(ami_client_set(t->c, &d, NULL, ami_span_make(value, len), &id));
-  ami_test_meter_pump(t);
-  assert_int_equal(t->responses, before + 1);
-  assert_int_equal(t->last_error, AMI_OK);
-  return t->last_dar;
+int64_t ami_test_meter_get_int(ami_meter *m, uint16_t cls, ami_obis ln,
+                               int8_t attr) {
+  uint8_t buf[64];
+  size_t n = ami_test_meter_get(m, cls, ln, attr, buf, sizeof buf);
+  ami_axdr_dec d;
+  ami_axdr_value x;
+  ami_axdr_dec_init(&d, buf, n);
+  assert_ami_ok(ami_axdr_next(&d, &x));
+  return value_int(&x);
 }
 
-uint8_t ami_test_meter_action(ami_test_meter *t, uint16_t cls, ami_obis ln,
-                              int8_t method, const uint8_t *params,
-                              size_t len) {
-  ami_apdu_desc d = desc(cls, ln, method);
-  uint32_t id;
-  int before = t->responses;
-  assert_ami_ok(ami_client_action(t->c, &d, ami_span_make(params, len), &id));
-  ami_test_meter_pump(t);
-  assert_int_equal(t->responses, before + 1);
-  assert_int_equal(t->last_error, AMI_OK);
-  return t->last_dar;
+size_t ami_test_meter_decode_rows(const uint8_t *p, size_t n,
+                                  ami_test_meter_row *rows, size_t max) {
+  ami_axdr_dec d;
+  uint32_t count, k;
+  ami_axdr_dec_init(&d, p, n);
+  assert_ami_ok(ami_axdr_get_array(&d, &count));
+  assert_true(count <= max);
+  for (uint32_t i = 0; i < count; i++) {
+    ami_test_meter_row *r = &rows[i];
+    memset(r, 0, sizeof *r);
+    assert_ami_ok(ami_axdr_get_struct(&d, &k));
+    assert_true(k <= AMI_TEST_METER_COLS);
+    r->ncols = k;
+    for (uint32_t c = 0; c < k; c++) {
+      ami_axdr_value x;
+      assert_ami_ok(ami_axdr_next(&d, &x));
+      if (x.tag == AMI_AXDR_OCTET_STRING && x.v.s.len == 12) {
+        r->is_time[c] = true;
+        ami_cosem_datetime_decode(x.v.s.p, &r->t[c]);
+      } else {
+        r->v[c] = value_int(&x);
+      }
+    }
+  }
+  return count;
+}
+
+size_t ami_test_meter_rows(ami_meter *m, ami_obis ln, ami_test_meter_row *rows,
+                           size_t max) {
+  static uint8_t buf[1 << 18];
+  size_t n = ami_test_meter_get(m, 7, ln, 2, buf, sizeof buf);
+  return ami_test_meter_decode_rows(buf, n, rows, max);
 }

@@ -1,12 +1,9 @@
 /*
- * ami_test_meter.h -- the whole DLMS stack in one process for meter-layer
- * tests: an ami_client and an ami_server joined by two wrapper links in
- * memory, the server answering from a COSEM model the test built, a fake
- * clock. The client opens the management association (client address
- * AMI_TEST_METER_CLIENT, LLS with AMI_TEST_METER_PASSWORD; the test adds a
- * model association for that address). Requests are run to completion and
- * their outcome kept; DataNotifications the client receives are kept too.
- * TEST ONLY (cmocka asserts inside).
+ * ami_test_meter.h -- helpers shared by the meter core tests
+ * (tests/unit/test_meter*.c): a reference tariff calendar, UTC instants from
+ * civil fields, synthetic metrology readouts, and reading registers and
+ * profile buffers back through the COSEM model as a client would (GET on
+ * the public association, client 16). TEST ONLY.
  */
 #ifndef AMI_TEST_METER_H
 #define AMI_TEST_METER_H
@@ -15,53 +12,55 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ami/ami_client.h"
-#include "ami/ami_cosem.h"
-#include "ami/ami_server.h"
-#include "ami/ami_wrapper_link.h"
+#include "ami/ami_cosem_time.h"
+#include "ami/ami_meter.h"
 
-#define AMI_TEST_METER_CLIENT   1
-#define AMI_TEST_METER_PASSWORD "12345678"
-#define AMI_TEST_METER_DATA_MAX 8192
+/* UTC milliseconds of a civil UTC date-time. */
+uint64_t ami_test_utc(int y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                      unsigned s);
 
-typedef struct ami_test_meter {
-  ami_wrapper_link cl, sl;
-  ami_link *clink, *slink;
-  ami_client *c;
-  ami_server *s;
-  ami_server_assoc_cfg assoc;
-  uint64_t now;
-  int assoc_result;
-  /* the last response */
-  int responses;
-  int last_error;
-  uint8_t last_dar; /* data-access-result / action-result */
-  uint8_t data[AMI_TEST_METER_DATA_MAX];
-  size_t data_len;
-  /* the last DataNotification received */
-  int pushes;
-  uint32_t push_iip;
-  uint8_t push[AMI_TEST_METER_DATA_MAX];
-  size_t push_len;
-} ami_test_meter;
+/* The reference calendar (hand-written; the tests' expectations are derived
+ * from it by hand):
+ *   season 'W' from 1 October -> week 'a'; season 'S' from 1 April -> 'b'
+ *   week 'a': Mon..Fri day 1, Sat+Sun day 2
+ *   week 'b': Mon..Fri day 4, Sat+Sun day 2
+ *   day 1: 00:00 r1, 07:00 r2, 21:00 r1
+ *   day 2: 00:00 r3, 07:00 r4, 21:00 r3
+ *   day 3: 00:00 r1                      (special days)
+ *   day 4: 00:00 r1, 08:00 r2, 20:00 r1
+ * Special days: index 1, every 6 January -> day 3. */
+void ami_test_meter_calendar(ami_meter_calendar *c);
+extern const ami_meter_special_day ami_test_meter_special[1];
 
-/* Open a session to `m` (borrowed; must outlive the session) and
- * associate; asserts the association succeeded. */
-void ami_test_meter_open(ami_test_meter *t, ami_cosem_model *m);
-/* The same with HLS-GMAC in a ciphered context (suite 0, fixed test keys,
- * every APDU authenticated and encrypted), as IDIS meters push. */
-void ami_test_meter_open_ciphered(ami_test_meter *t, ami_cosem_model *m);
-/* Release (if associated) and free everything but the model. */
-void ami_test_meter_close(ami_test_meter *t);
-/* Shuttle bytes both ways until both sides are quiet. */
-void ami_test_meter_pump(ami_test_meter *t);
-/* Run one request to its response; the outcome is in t->last_*. */
-void ami_test_meter_get(ami_test_meter *t, uint16_t cls, ami_obis ln,
-                        int8_t attr);
-uint8_t ami_test_meter_set(ami_test_meter *t, uint16_t cls, ami_obis ln,
-                           int8_t attr, const uint8_t *value, size_t len);
-/* Returns the Action-Result. */
-uint8_t ami_test_meter_action(ami_test_meter *t, uint16_t cls, ami_obis ln,
-                              int8_t method, const uint8_t *params, size_t len);
+/* A config: CET (+60) with EU DST, the reference calendar. */
+void ami_test_meter_config(ami_meter_config *cfg, ami_meter_calendar *cal);
+
+/* A readout with voltage present and the given cumulative +A / -A. */
+void ami_test_meter_readout(ami_metro_readout *r, int64_t import_mwh,
+                            int64_t export_mwh);
+
+/* One decoded profile row: integers, and date-times for 12-byte
+ * octet-strings (is_time set). */
+#define AMI_TEST_METER_COLS 20
+typedef struct ami_test_meter_row {
+  size_t ncols;
+  int64_t v[AMI_TEST_METER_COLS];
+  bool is_time[AMI_TEST_METER_COLS];
+  ami_cosem_datetime t[AMI_TEST_METER_COLS];
+} ami_test_meter_row;
+
+/* GET attribute `attr` of an object through the model as client 16 and
+ * return the encoded Data in buf (asserting success); returns its length. */
+size_t ami_test_meter_get(ami_meter *m, uint16_t cls, ami_obis ln, int8_t attr,
+                          uint8_t *buf, size_t cap);
+/* GET an integer attribute (any integer type). */
+int64_t ami_test_meter_get_int(ami_meter *m, uint16_t cls, ami_obis ln,
+                               int8_t attr);
+/* Decode a profile buffer (as encoded Data) into rows; returns the count. */
+size_t ami_test_meter_decode_rows(const uint8_t *p, size_t n,
+                                  ami_test_meter_row *rows, size_t max);
+/* GET a profile's buffer and decode it. */
+size_t ami_test_meter_rows(ami_meter *m, ami_obis ln, ami_test_meter_row *rows,
+                           size_t max);
 
 #endif /* AMI_TEST_METER_H */

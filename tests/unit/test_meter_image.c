@@ -13,7 +13,7 @@
  * description, not our output.
  */
 #include "ami_test.h"
-#include "ami_test_meter.h"
+#include "ami_test_dlms.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +125,7 @@ static void meter_init(meter *mt) {
   assert_ami_ok(ami_cosem_model_new(NULL, NULL, &mt->m));
   ami_cosem_assoc *a;
   assert_ami_ok(ami_cosem_add_association(
-      mt->m, AMI_TEST_METER_CLIENT, 1, ami_obis_make(0, 0, 40, 0, 1, 255), &a));
+      mt->m, AMI_TEST_DLMS_CLIENT, 1, ami_obis_make(0, 0, 40, 0, 1, 255), &a));
   ami_cosem_object *io, *fo;
   assert_ami_ok(ami_meter_image_bind(mt->img, mt->m, IMG_LN, FWID_LN,
                                      ami_span_make("FW-1.0", 6), &io, &fo));
@@ -196,40 +196,40 @@ static size_t enc_block(uint8_t *buf, uint32_t num, const uint8_t *p,
 
 static const uint8_t INT0[] = {AMI_AXDR_INTEGER, 0};
 
-static uint8_t initiate(ami_test_meter *t, const char *id, uint32_t size) {
+static uint8_t initiate(ami_test_dlms *t, const char *id, uint32_t size) {
   uint8_t b[64];
   size_t n = enc_initiate(b, id, size);
-  return ami_test_meter_action(t, 18, IMG_LN, 1, b, n);
+  return ami_test_dlms_action(t, 18, IMG_LN, 1, b, n);
 }
 
-static uint8_t send_block(ami_test_meter *t, const uint8_t *image, size_t size,
+static uint8_t send_block(ami_test_dlms *t, const uint8_t *image, size_t size,
                           uint32_t num) {
   uint8_t b[256];
   size_t off = (size_t)num * BLOCK;
   size_t len = size - off < BLOCK ? size - off : BLOCK;
   size_t n = enc_block(b, num, image + off, len);
-  return ami_test_meter_action(t, 18, IMG_LN, 2, b, n);
+  return ami_test_dlms_action(t, 18, IMG_LN, 2, b, n);
 }
 
-static uint8_t verify(ami_test_meter *t) {
-  return ami_test_meter_action(t, 18, IMG_LN, 3, INT0, sizeof INT0);
+static uint8_t verify(ami_test_dlms *t) {
+  return ami_test_dlms_action(t, 18, IMG_LN, 3, INT0, sizeof INT0);
 }
 
-static uint8_t activate(ami_test_meter *t) {
-  return ami_test_meter_action(t, 18, IMG_LN, 4, INT0, sizeof INT0);
+static uint8_t activate(ami_test_dlms *t) {
+  return ami_test_dlms_action(t, 18, IMG_LN, 4, INT0, sizeof INT0);
 }
 
 /* image_transfer_status read over DLMS. */
-static int status(ami_test_meter *t) {
-  ami_test_meter_get(t, 18, IMG_LN, 6);
+static int status(ami_test_dlms *t) {
+  ami_test_dlms_get(t, 18, IMG_LN, 6);
   assert_int_equal(t->last_dar, 0);
   assert_int_equal(t->data_len, 2);
   assert_int_equal(t->data[0], AMI_AXDR_ENUM);
   return t->data[1];
 }
 
-static uint32_t first_missing(ami_test_meter *t) {
-  ami_test_meter_get(t, 18, IMG_LN, 4);
+static uint32_t first_missing(ami_test_dlms *t) {
+  ami_test_dlms_get(t, 18, IMG_LN, 4);
   assert_int_equal(t->data_len, 5);
   assert_int_equal(t->data[0], AMI_AXDR_DOUBLE_LONG_UNSIGNED);
   return (uint32_t)t->data[1] << 24 | (uint32_t)t->data[2] << 16 |
@@ -237,15 +237,15 @@ static uint32_t first_missing(ami_test_meter *t) {
 }
 
 /* The active firmware identifier register must hold `id`. */
-static void assert_active_id(ami_test_meter *t, const char *id) {
-  ami_test_meter_get(t, 1, FWID_LN, 2);
+static void assert_active_id(ami_test_dlms *t, const char *id) {
+  ami_test_dlms_get(t, 1, FWID_LN, 2);
   assert_int_equal(t->last_dar, 0);
   assert_int_equal(t->data[0], AMI_AXDR_OCTET_STRING);
   assert_int_equal(t->data[1], strlen(id));
   assert_memory_equal(t->data + 2, id, strlen(id));
 }
 
-static void send_all(ami_test_meter *t, const uint8_t *image, size_t size) {
+static void send_all(ami_test_dlms *t, const uint8_t *image, size_t size) {
   uint32_t nb = (uint32_t)((size + BLOCK - 1) / BLOCK);
   for (uint32_t i = 0; i < nb; i++)
     assert_int_equal(send_block(t, image, size, i), 0);
@@ -260,15 +260,15 @@ static void test_good_image(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static uint8_t image[STORE];
   size_t size = good_image(image, "FW-2.0");
   assert_int_equal(size, 412); /* 48 + 300 + 64: 7 blocks, the last 28 */
 
-  ami_test_meter_get(&t, 18, IMG_LN, 2);
+  ami_test_dlms_get(&t, 18, IMG_LN, 2);
   ami_test_assert_bytes(t.data, t.data_len, "0600000040");
-  ami_test_meter_get(&t, 18, IMG_LN, 5);
+  ami_test_dlms_get(&t, 18, IMG_LN, 5);
   ami_test_assert_bytes(t.data, t.data_len, "0301");
   assert_int_equal(status(&t), 0);
 
@@ -279,20 +279,20 @@ static void test_good_image(void **st) {
   for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
     assert_int_equal(send_block(&t, image, size, order[i]), 0);
   /* blocks 0,1,2,3,5,6 of 7: bit-string of 7 bits 1111011 */
-  ami_test_meter_get(&t, 18, IMG_LN, 3);
+  ami_test_dlms_get(&t, 18, IMG_LN, 3);
   ami_test_assert_bytes(t.data, t.data_len, "0407F6");
   assert_int_equal(first_missing(&t), 4);
   assert_int_equal(send_block(&t, image, size, 4), 0);
   assert_int_equal(first_missing(&t), 7);
-  ami_test_meter_get(&t, 18, IMG_LN, 3);
+  ami_test_dlms_get(&t, 18, IMG_LN, 3);
   ami_test_assert_bytes(t.data, t.data_len, "0407FE");
   /* nothing to activate yet */
-  ami_test_meter_get(&t, 18, IMG_LN, 7);
+  ami_test_dlms_get(&t, 18, IMG_LN, 7);
   ami_test_assert_bytes(t.data, t.data_len, "0100");
 
   assert_int_equal(verify(&t), 0);
   assert_int_equal(status(&t), 3);
-  ami_test_meter_get(&t, 18, IMG_LN, 7);
+  ami_test_dlms_get(&t, 18, IMG_LN, 7);
   /* array(1) { structure(3) { size 412, "FW-2.0", signature(64) } } */
   assert_int_equal(t.data_len, 2 + 2 + 5 + 8 + 66);
   ami_test_assert_bytes(t.data, 17,
@@ -316,7 +316,7 @@ static void test_good_image(void **st) {
   assert_int_equal(mt.events[0], AMI_EV_FIRMWARE_READY);
   assert_int_equal(mt.events[1], AMI_EV_FIRMWARE_ACTIVATED);
 
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -338,8 +338,8 @@ enum {
 static void run_bad(int kind) {
   meter mt;
   meter_init(&mt);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static uint8_t image[STORE];
   size_t size = good_image(image, "FW-6.6");
   const char *id = "FW-6.6";
@@ -376,7 +376,7 @@ static void run_bad(int kind) {
   assert_int_equal(first_missing(&t), (size + BLOCK - 1) / BLOCK);
   assert_int_equal(verify(&t), 250);
   assert_int_equal(status(&t), 4);
-  ami_test_meter_get(&t, 18, IMG_LN, 7);
+  ami_test_dlms_get(&t, 18, IMG_LN, 7);
   ami_test_assert_bytes(t.data, t.data_len, "0100");
   assert_int_equal(activate(&t), 250);
   assert_int_equal(status(&t), 4);
@@ -384,7 +384,7 @@ static void run_bad(int kind) {
   assert_int_equal(mt.activations, 0);
   assert_int_equal(mt.nevents, 1);
   assert_int_equal(mt.events[0], AMI_EV_FIRMWARE_VERIFY_FAILED);
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -401,8 +401,8 @@ static void test_missing_block_then_resume(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static uint8_t image[STORE];
   size_t size = good_image(image, "FW-3");
   assert_int_equal(initiate(&t, "FW-3", (uint32_t)size), 0);
@@ -418,7 +418,7 @@ static void test_missing_block_then_resume(void **st) {
   assert_int_equal(activate(&t), 0); /* verifies, then activates */
   assert_int_equal(status(&t), 6);
   assert_active_id(&t, "FW-3");
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -428,8 +428,8 @@ static void test_initiate_restarts(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static uint8_t a[STORE], b[STORE];
   size_t asz = make_image(a, TARGET, "OLD", 1000, KEY_X, 0);
   size_t bsz = good_image(b, "NEW");
@@ -441,7 +441,7 @@ static void test_initiate_restarts(void **st) {
   assert_int_equal(mt.sink.resets, 2);
   assert_int_equal(status(&t), 1);
   assert_int_equal(first_missing(&t), 0);
-  ami_test_meter_get(&t, 18, IMG_LN, 3);
+  ami_test_dlms_get(&t, 18, IMG_LN, 3);
   ami_test_assert_bytes(t.data, t.data_len, "040700");
   /* block 16 existed in the old transfer only */
   assert_int_equal(send_block(&t, a, asz, 16), 250);
@@ -453,7 +453,7 @@ static void test_initiate_restarts(void **st) {
   assert_int_equal(initiate(&t, "NEWER", (uint32_t)bsz), 0);
   assert_int_equal(status(&t), 1);
   assert_int_equal(first_missing(&t), 0);
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -466,8 +466,8 @@ static void test_refusals(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static uint8_t image[STORE];
   size_t size = good_image(image, "FW-4");
   assert_int_equal(send_block(&t, image, size, 0), 250); /* not initiated */
@@ -481,23 +481,23 @@ static void test_refusals(void **st) {
   assert_int_equal(initiate(&t, "FW-4", (uint32_t)size), 0);
   uint8_t b[256];
   size_t n = enc_block(b, 7, image, 28); /* 7 blocks: 0..6 */
-  assert_int_equal(ami_test_meter_action(&t, 18, IMG_LN, 2, b, n), 250);
+  assert_int_equal(ami_test_dlms_action(&t, 18, IMG_LN, 2, b, n), 250);
   n = enc_block(b, 0, image, BLOCK - 1); /* short */
-  assert_int_equal(ami_test_meter_action(&t, 18, IMG_LN, 2, b, n), 250);
+  assert_int_equal(ami_test_dlms_action(&t, 18, IMG_LN, 2, b, n), 250);
   n = enc_block(b, 6, image + 384, 29); /* last block is 28 bytes */
-  assert_int_equal(ami_test_meter_action(&t, 18, IMG_LN, 2, b, n), 250);
+  assert_int_equal(ami_test_dlms_action(&t, 18, IMG_LN, 2, b, n), 250);
   static const uint8_t wrong[] = {AMI_AXDR_UNSIGNED, 1};
-  assert_int_equal(
-      ami_test_meter_action(&t, 18, IMG_LN, 2, wrong, sizeof wrong), 12);
+  assert_int_equal(ami_test_dlms_action(&t, 18, IMG_LN, 2, wrong, sizeof wrong),
+                   12);
   assert_int_equal(first_missing(&t), 0);
 
   /* transfers disabled by the client */
   static const uint8_t off[] = {AMI_AXDR_BOOLEAN, 0};
   static const uint8_t on[] = {AMI_AXDR_BOOLEAN, 1};
-  assert_int_equal(ami_test_meter_set(&t, 18, IMG_LN, 5, off, sizeof off), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 18, IMG_LN, 5, off, sizeof off), 0);
   assert_int_equal(initiate(&t, "FW-4", (uint32_t)size), 250);
   assert_int_equal(send_block(&t, image, size, 0), 250);
-  assert_int_equal(ami_test_meter_set(&t, 18, IMG_LN, 5, on, sizeof on), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 18, IMG_LN, 5, on, sizeof on), 0);
 
   /* the application refuses to activate */
   assert_int_equal(initiate(&t, "FW-4", (uint32_t)size), 0);
@@ -509,8 +509,8 @@ static void test_refusals(void **st) {
   assert_active_id(&t, "FW-1.0");
   /* read-only attributes stay read-only */
   static const uint8_t st6[] = {AMI_AXDR_ENUM, 6};
-  assert_int_equal(ami_test_meter_set(&t, 18, IMG_LN, 6, st6, sizeof st6), 3);
-  ami_test_meter_close(&t);
+  assert_int_equal(ami_test_dlms_set(&t, 18, IMG_LN, 6, st6, sizeof st6), 3);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 

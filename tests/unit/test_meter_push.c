@@ -16,7 +16,7 @@
  */
 #include "ami_test.h"
 #include "ami_test_crypto.h"
-#include "ami_test_meter.h"
+#include "ami_test_dlms.h"
 
 #include <string.h>
 
@@ -45,7 +45,7 @@ static void meter_init(meter *mt, uint32_t last_gasp_bits) {
   assert_ami_ok(ami_cosem_model_new(NULL, NULL, &mt->m));
   ami_cosem_assoc *a;
   assert_ami_ok(ami_cosem_add_association(
-      mt->m, AMI_TEST_METER_CLIENT, 1, ami_obis_make(0, 0, 40, 0, 1, 255), &a));
+      mt->m, AMI_TEST_DLMS_CLIENT, 1, ami_obis_make(0, 0, 40, 0, 1, 255), &a));
   ami_cosem_object *reg, *serial;
   assert_ami_ok(ami_cosem_add_object(mt->m, 3, REG_LN, &reg));
   static const uint8_t value[] = {0x06, 0x00, 0x00, 0x23, 0x94};    /* 9108 */
@@ -81,7 +81,7 @@ static void meter_free(meter *mt) {
 
 /* The meter application's loop, once: whatever push is due goes out
  * through the server engine; returns how many went. */
-static int meter_poll(meter *mt, ami_test_meter *t, bool delivered) {
+static int meter_poll(meter *mt, ami_test_dlms *t, bool delivered) {
   int sent = 0;
   for (;;) {
     uint8_t body[1024];
@@ -94,7 +94,7 @@ static int meter_poll(meter *mt, ami_test_meter *t, bool delivered) {
     assert_ami_ok(rc);
     assert_ami_ok(
         ami_server_push(t->s, ami_span_make(body, w.len), ++mt->iip, t->now));
-    ami_test_meter_pump(t);
+    ami_test_dlms_pump(t);
     assert_ami_ok(ami_meter_push_done(mt->p, setup, delivered, t->now));
     sent++;
   }
@@ -127,11 +127,11 @@ static const uint8_t INT0[] = {AMI_AXDR_INTEGER, 0};
 static void run_push_method(bool ciphered) {
   meter mt;
   meter_init(&mt, 0);
-  ami_test_meter t;
+  ami_test_dlms t;
   if (ciphered)
-    ami_test_meter_open_ciphered(&t, mt.m);
+    ami_test_dlms_open_ciphered(&t, mt.m);
   else
-    ami_test_meter_open(&t, mt.m);
+    ami_test_dlms_open(&t, mt.m);
   const ami_meter_push_item list[] = {
       {40, PUSH_LN, 1, 0},  /* which push this is */
       {1, SERIAL_LN, 2, 0}, /* the meter's serial */
@@ -142,9 +142,9 @@ static void run_push_method(bool ciphered) {
   };
   uint8_t b[512];
   size_t n = enc_list(b, list, 6);
-  assert_int_equal(ami_test_meter_set(&t, 40, PUSH_LN, 2, b, n), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 40, PUSH_LN, 2, b, n), 0);
   assert_int_equal(ami_meter_push_expiry(mt.p), AMI_METER_PUSH_NEVER);
-  assert_int_equal(ami_test_meter_action(&t, 40, PUSH_LN, 1, INT0, 2), 0);
+  assert_int_equal(ami_test_dlms_action(&t, 40, PUSH_LN, 1, INT0, 2), 0);
   assert_int_equal(ami_meter_push_expiry(mt.p), 0); /* due at once */
   /* By hand this once, to see the APDU on the wire: a DATA-NOTIFICATION
    * (0x0F) in clear, or general-glo-ciphering (0xDB) when ciphered. */
@@ -173,7 +173,7 @@ static void run_push_method(bool ciphered) {
                         "0203 0906 0100010800FF 0600002394 02020F00161E"
                         "00");
   assert_int_equal(ami_meter_push_expiry(mt.p), AMI_METER_PUSH_NEVER);
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -190,14 +190,14 @@ static void test_randomisation_and_retries(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt, 0);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static const uint8_t rnd[] = {AMI_AXDR_LONG_UNSIGNED, 0x00, 60};
   static const uint8_t retries[] = {AMI_AXDR_UNSIGNED, 2};
   static const uint8_t delay[] = {AMI_AXDR_LONG_UNSIGNED, 0x00, 30};
-  assert_int_equal(ami_test_meter_set(&t, 40, PUSH_LN, 5, rnd, 3), 0);
-  assert_int_equal(ami_test_meter_set(&t, 40, PUSH_LN, 6, retries, 2), 0);
-  assert_int_equal(ami_test_meter_set(&t, 40, PUSH_LN, 7, delay, 3), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 40, PUSH_LN, 5, rnd, 3), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 40, PUSH_LN, 6, retries, 2), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 40, PUSH_LN, 7, delay, 3), 0);
   int draws_differ = 0;
   uint64_t first_delay = 0;
   for (int round = 0; round < 8; round++) {
@@ -228,7 +228,7 @@ static void test_randomisation_and_retries(void **st) {
     t.now += 1000;
   }
   assert_true(draws_differ); /* the delay is drawn, not fixed */
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -238,14 +238,14 @@ static void test_window(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt, 0);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   /* 2024-01-01 00:00:00 .. 00:10:00 UTC (deviation 0) */
   static const uint8_t win[] = {0x01, 0x01, 0x02, 0x02, 0x09, 0x0C, 0x07, 0xE8,
                                 0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
                                 0x00, 0x00, 0x09, 0x0C, 0x07, 0xE8, 0x01, 0x01,
                                 0x01, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x00};
-  assert_int_equal(ami_test_meter_set(&t, 40, PUSH_LN, 4, win, sizeof win), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 40, PUSH_LN, 4, win, sizeof win), 0);
   const uint64_t start = 1704067200000ull; /* 2024-01-01T00:00:00Z */
   assert_ami_ok(ami_meter_push_trigger(mt.p, mt.setup, start - 5000));
   assert_int_equal(ami_meter_push_expiry(mt.p), start);
@@ -264,7 +264,7 @@ static void test_window(void **st) {
   assert_int_equal(ami_meter_push_expiry(mt.p), AMI_METER_PUSH_NEVER);
   assert_int_equal(meter_poll(&mt, &t, true), 0);
   assert_int_equal(t.pushes, 2);
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -273,15 +273,15 @@ static void test_alarm(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt, 0);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static const uint8_t filt[] = {0x06, 0x00, 0x00, 0x00, 0x0A}; /* bits 1,3 */
-  assert_int_equal(ami_test_meter_set(&t, 1, FILTER_LN, 2, filt, 5), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 1, FILTER_LN, 2, filt, 5), 0);
   bool pushed = true;
   assert_ami_ok(ami_meter_push_alarm(mt.p, 0x01, t.now, &pushed));
   assert_false(pushed);
   assert_int_equal(ami_meter_push_expiry(mt.p), AMI_METER_PUSH_NEVER);
-  ami_test_meter_get(&t, 1, ALARM_LN, 2);
+  ami_test_dlms_get(&t, 1, ALARM_LN, 2);
   ami_test_assert_bytes(t.data, t.data_len, "0600000000");
   assert_ami_ok(ami_meter_push_alarm(mt.p, 0x03, t.now, &pushed));
   assert_true(pushed);
@@ -294,7 +294,7 @@ static void test_alarm(void **st) {
   ami_test_assert_bytes(t.push, t.push_len,
                         "0202 0906 0004190900FF 060000000A");
   assert_int_equal(t.pushes, 2);
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
@@ -307,12 +307,12 @@ static void test_last_gasp(void **st) {
   (void)st;
   meter mt;
   meter_init(&mt, 0x80000000u);
-  ami_test_meter t;
-  ami_test_meter_open(&t, mt.m);
+  ami_test_dlms t;
+  ami_test_dlms_open(&t, mt.m);
   static const uint8_t filt[] = {0x06, 0xFF, 0xFF, 0xFF, 0xFF};
-  assert_int_equal(ami_test_meter_set(&t, 1, FILTER_LN, 2, filt, 5), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 1, FILTER_LN, 2, filt, 5), 0);
   static const uint8_t rnd[] = {AMI_AXDR_LONG_UNSIGNED, 0x0E, 0x10};
-  assert_int_equal(ami_test_meter_set(&t, 40, ALARM_PUSH_LN, 5, rnd, 3), 0);
+  assert_int_equal(ami_test_dlms_set(&t, 40, ALARM_PUSH_LN, 5, rnd, 3), 0);
   assert_ami_ok(ami_meter_push_alarm(mt.p, 0x02, t.now, NULL));
   assert_ami_ok(ami_meter_push_trigger(mt.p, mt.setup, t.now));
   assert_int_not_equal(ami_meter_push_expiry(mt.p), AMI_METER_PUSH_NEVER);
@@ -338,7 +338,7 @@ static void test_last_gasp(void **st) {
   ami_wr_init(&w, body, 3);
   assert_ami(AMI_E_BUFFER_FULL, ami_meter_push_last_gasp(mt.p, t.now, &w));
   assert_int_equal(w.len, 0);
-  ami_test_meter_close(&t);
+  ami_test_dlms_close(&t);
   meter_free(&mt);
 }
 
