@@ -243,6 +243,10 @@ int ami_cosem_add_association(ami_cosem_model *m, uint16_t client_address,
 /* The association's own Association LN object. */
 ami_cosem_object *ami_cosem_assoc_object(const ami_cosem_assoc *a);
 
+/* The association of `client_address`, or NULL; owned by the model. */
+ami_cosem_assoc *ami_cosem_find_assoc(const ami_cosem_model *m,
+                                      uint16_t client_address);
+
 /* Put an object in an association with the given rights: attr_access[i]
  * is the access mode of attribute i+1 (nattr entries; attributes past
  * nattr get no access), method_access[i] that of method i+1. Modes are

@@ -248,6 +248,14 @@ int ami_cosem_add_logical_device(ami_cosem_model *m, uint16_t sap,
 
 /* ---- associations -------------------------------------------------------- */
 
+ami_cosem_assoc *ami_cosem_find_assoc(const ami_cosem_model *m,
+                                      uint16_t client_address) {
+  for (size_t i = 0; i < m->nassocs; i++)
+    if (m->assocs[i]->client == client_address)
+      return m->assocs[i];
+  return NULL;
+}
+
 int ami_cosem_add_association(ami_cosem_model *m, uint16_t client_address,
                               uint8_t mechanism, ami_obis ln,
                               ami_cosem_assoc **out) {
