@@ -32,7 +32,8 @@
 extern "C" {
 #endif
 
-#define AMI_MDM_TARIFF_NAME_MAX     48 /* bytes incl. NUL */
+#define AMI_MDM_TARIFF_NAME_MAX     48  /* bytes incl. NUL: periods, seasons */
+#define AMI_MDM_TARIFF_TITLE_MAX    128 /* bytes incl. NUL: the tariff name */
 #define AMI_MDM_TARIFF_MAX_PERIODS  8
 #define AMI_MDM_TARIFF_MAX_SEASONS  4
 #define AMI_MDM_TARIFF_MAX_SEGMENTS 16 /* per day type of a season */
@@ -150,7 +151,7 @@ typedef struct ami_mdm_tax {
 } ami_mdm_tax;
 
 typedef struct ami_mdm_tariff {
-  char name[AMI_MDM_TARIFF_NAME_MAX];
+  char name[AMI_MDM_TARIFF_TITLE_MAX];
   char currency[4]; /* ISO 4217 alphabetic, NUL-terminated */
   ami_mdm_tz tz;
   uint8_t n_periods; /* >= 1 */
