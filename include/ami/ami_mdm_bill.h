@@ -58,7 +58,12 @@ extern "C" {
 #endif
 
 #define AMI_MDM_BILL_MAX_LINES 56
-#define AMI_MDM_LINE_DESC_MAX  64
+/* Input limits that keep every sum exact in int64: a value above
+ * 2^40 mWh (1.1 GWh in one interval) is AMI_E_RANGE, more than 2^22
+ * intervals (8 years of minutes) AMI_E_INVAL. */
+#define AMI_MDM_BILL_MAX_VALUE     (INT64_C(1) << 40)
+#define AMI_MDM_BILL_MAX_INTERVALS ((size_t)1 << 22)
+#define AMI_MDM_LINE_DESC_MAX      64
 
 /* Unit of a line item's quantity. */
 typedef enum ami_mdm_qty_unit {
@@ -123,7 +128,8 @@ typedef struct ami_mdm_usage {
  * *out. AMI_E_INVAL (bad tariff, interval not dividing a day, start off the
  * grid, n == 0), AMI_E_INCONSISTENT (a demand window not a multiple of the
  * data interval), AMI_E_BAD_VALUE (a negative energy value), AMI_E_LIMIT
- * (more line items than AMI_MDM_BILL_MAX_LINES), AMI_E_RANGE (overflow). */
+ * (more line items than AMI_MDM_BILL_MAX_LINES), AMI_E_RANGE (a value
+ * above AMI_MDM_BILL_MAX_VALUE, or an amount overflowing int64). */
 int ami_mdm_bill_compute(const ami_mdm_tariff *t, const ami_mdm_usage *u,
                          ami_mdm_bill *out);
 

@@ -41,6 +41,9 @@ extern "C" {
 #define AMI_MDM_TARIFF_MAX_DEMAND   4
 #define AMI_MDM_TARIFF_MAX_TAXES    4
 #define AMI_MDM_TARIFF_MAX_HOLIDAYS 64
+/* Largest price accepted: 10^12 micro = 1,000,000 currency units per kWh,
+ * kW or day (far above any real tariff; keeps products within 128 bits). */
+#define AMI_MDM_TARIFF_MAX_PRICE INT64_C(1000000000000)
 
 /* ---------------------------------------------------------------------- */
 /* Local time */

@@ -142,6 +142,8 @@ static int interval_value(const ami_mdm_interval *v, ami_mdm_determinants *d,
   }
   if (v->value < 0)
     return AMI_E_BAD_VALUE;
+  if (v->value > AMI_MDM_BILL_MAX_VALUE)
+    return AMI_E_RANGE;
   if (v->quality == AMI_MDM_Q_ESTIMATED || v->quality == AMI_MDM_Q_SUBSTITUTED)
     d->n_estimated++;
   *out = v->value;
@@ -171,7 +173,7 @@ static int check_usage(const ami_mdm_tariff *t, const ami_mdm_usage *u) {
   if (u == NULL || u->import == NULL || u->n == 0 || u->interval_s < 60 ||
       u->interval_s > 86400 || 86400 % u->interval_s != 0 ||
       u->start % (int64_t)u->interval_s != 0 ||
-      u->n > (size_t)(INT64_MAX / 4 / 86400))
+      u->n > AMI_MDM_BILL_MAX_INTERVALS)
     return AMI_E_INVAL;
   int rc = ami_mdm_tariff_check(t);
   if (rc != AMI_OK)
@@ -336,8 +338,9 @@ static int tax_lines(const ami_mdm_tariff *t, ami_mdm_bill *b) {
   for (unsigned k = 0; k < t->n_taxes; k++) {
     int64_t base = 0;
     for (unsigned i = 0; i < n_base; i++)
-      if (t->tax[k].applies & (1u << b->line[i].category))
-        base += b->line[i].amount;
+      if ((t->tax[k].applies & (1u << b->line[i].category)) != 0 &&
+          __builtin_add_overflow(base, b->line[i].amount, &base))
+        return AMI_E_RANGE;
     ami_mdm_line_item *l;
     int rc = add_line(b, AMI_MDM_LINE_TAX, AMI_MDM_QTY_CENTS, base,
                       t->tax[k].rate_ppm, 1000000, false, &l);
@@ -346,6 +349,17 @@ static int tax_lines(const ami_mdm_tariff *t, ami_mdm_bill *b) {
     text x = line_text(l);
     text_str(&x, t->tax[k].name);
   }
+  return AMI_OK;
+}
+
+/* Exact sum of line amounts [i0, i1); AMI_E_RANGE on overflow. */
+static int sum_lines(const ami_mdm_bill *b, unsigned i0, unsigned i1,
+                     int64_t *out) {
+  int64_t sum = 0;
+  for (unsigned i = i0; i < i1; i++)
+    if (__builtin_add_overflow(sum, b->line[i].amount, &sum))
+      return AMI_E_RANGE;
+  *out = sum;
   return AMI_OK;
 }
 
@@ -363,25 +377,34 @@ int ami_mdm_bill_compute(const ami_mdm_tariff *t, const ami_mdm_usage *u,
       (rc = energy_lines(t, out)) != AMI_OK ||
       (rc = other_lines(t, out)) != AMI_OK)
     return rc;
-  for (unsigned i = 0; i < out->n_lines; i++)
-    out->subtotal += out->line[i].amount;
   unsigned first_tax = out->n_lines;
-  if ((rc = tax_lines(t, out)) != AMI_OK)
+  if ((rc = sum_lines(out, 0, first_tax, &out->subtotal)) != AMI_OK ||
+      (rc = tax_lines(t, out)) != AMI_OK ||
+      (rc = sum_lines(out, first_tax, out->n_lines, &out->tax_total)) != AMI_OK)
     return rc;
-  for (unsigned i = first_tax; i < out->n_lines; i++)
-    out->tax_total += out->line[i].amount;
-  out->total = out->subtotal + out->tax_total;
+  if (__builtin_add_overflow(out->subtotal, out->tax_total, &out->total))
+    return AMI_E_RANGE;
   return AMI_OK;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Rebilling */
 
-static const ami_mdm_line_item *find_line(const ami_mdm_bill *b,
-                                          const ami_mdm_line_item *l) {
+static bool same_line(const ami_mdm_line_item *a, const ami_mdm_line_item *b) {
+  return a->category == b->category && strcmp(a->desc, b->desc) == 0;
+}
+
+/* The line of `b` matching line `idx` of `of`: same category and
+ * description, and the same occurrence number among such lines (two demand
+ * charges may read alike; both bills list them in tariff order). */
+static const ami_mdm_line_item *
+find_line(const ami_mdm_bill *b, const ami_mdm_bill *of, unsigned idx) {
+  const ami_mdm_line_item *l = &of->line[idx];
+  unsigned occ = 0;
+  for (unsigned i = 0; i < idx; i++)
+    occ += same_line(&of->line[i], l);
   for (unsigned i = 0; i < b->n_lines; i++)
-    if (b->line[i].category == l->category &&
-        strcmp(b->line[i].desc, l->desc) == 0)
+    if (same_line(&b->line[i], l) && occ-- == 0)
       return &b->line[i];
   return NULL;
 }
@@ -416,12 +439,12 @@ int ami_mdm_rebill(const ami_mdm_tariff *t, const ami_mdm_bill *old,
   memcpy(adjustment->currency, new_bill->currency, sizeof adjustment->currency);
   for (unsigned i = 0; i < new_bill->n_lines && rc == AMI_OK; i++) {
     const ami_mdm_line_item *nl = &new_bill->line[i];
-    const ami_mdm_line_item *ol = find_line(old, nl);
+    const ami_mdm_line_item *ol = find_line(old, new_bill, i);
     rc = adj_line(adjustment, nl, nl->quantity - (ol ? ol->quantity : 0),
                   nl->amount - (ol ? ol->amount : 0));
   }
   for (unsigned i = 0; i < old->n_lines && rc == AMI_OK; i++)
-    if (find_line(new_bill, &old->line[i]) == NULL)
+    if (find_line(new_bill, old, i) == NULL)
       rc = adj_line(adjustment, &old->line[i], -old->line[i].quantity,
                     -old->line[i].amount);
   adjustment->subtotal = new_bill->subtotal - old->subtotal;

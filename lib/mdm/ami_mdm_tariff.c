@@ -183,6 +183,10 @@ static int check_seasons(const ami_mdm_tariff *t) {
   return AMI_OK;
 }
 
+static bool bad_price(int64_t p) {
+  return p < 0 || p > AMI_MDM_TARIFF_MAX_PRICE;
+}
+
 int ami_mdm_tariff_check(const ami_mdm_tariff *t) {
   if (t == NULL || t->n_periods == 0 ||
       t->n_periods > AMI_MDM_TARIFF_MAX_PERIODS ||
@@ -190,9 +194,11 @@ int ami_mdm_tariff_check(const ami_mdm_tariff *t) {
       t->n_tiers > AMI_MDM_TARIFF_MAX_TIERS ||
       t->n_demand > AMI_MDM_TARIFF_MAX_DEMAND ||
       t->n_taxes > AMI_MDM_TARIFF_MAX_TAXES || t->tz.rule > AMI_MDM_DST_AU ||
+      t->tz.std_offset_s < -14 * 3600 || t->tz.std_offset_s > 14 * 3600 ||
+      t->tz.dst_save_s < 0 || t->tz.dst_save_s > 7200 ||
       t->energy_kind > AMI_MDM_ENERGY_TIERED ||
-      t->netting > AMI_MDM_NET_CYCLE || t->flat_price < 0 ||
-      t->export_price < 0 || t->daily_charge < 0)
+      t->netting > AMI_MDM_NET_CYCLE || bad_price(t->flat_price) ||
+      bad_price(t->export_price) || bad_price(t->daily_charge))
     return AMI_E_INVAL;
   int rc = check_seasons(t);
   if (rc != AMI_OK)
@@ -202,7 +208,7 @@ int ami_mdm_tariff_check(const ami_mdm_tariff *t) {
       if ((rc = check_schedule(t, &t->season[s].day[k])) != AMI_OK)
         return rc;
     for (unsigned p = 0; p < t->n_periods; p++)
-      if (t->season[s].price[p] < 0)
+      if (bad_price(t->season[s].price[p]))
         return AMI_E_INVAL;
   }
   for (unsigned i = 1; i < t->n_holidays; i++)
@@ -213,18 +219,19 @@ int ami_mdm_tariff_check(const ami_mdm_tariff *t) {
         t->tier[t->n_tiers - 1].up_to_mwh != AMI_MDM_TIER_UNLIMITED)
       return AMI_E_INVAL;
     for (unsigned i = 0; i < t->n_tiers; i++)
-      if (t->tier[i].price < 0 || t->tier[i].up_to_mwh <= 0 ||
+      if (bad_price(t->tier[i].price) || t->tier[i].up_to_mwh <= 0 ||
           (i > 0 && t->tier[i].up_to_mwh <= t->tier[i - 1].up_to_mwh))
         return AMI_E_INVAL;
   }
   for (unsigned i = 0; i < t->n_demand; i++) {
     const ami_mdm_demand_charge *dc = &t->demand[i];
-    if ((dc->interval_s != 900 && dc->interval_s != 1800) || dc->price < 0 ||
-        dc->period < -1 || dc->period >= (int)t->n_periods)
+    if ((dc->interval_s != 900 && dc->interval_s != 1800) ||
+        bad_price(dc->price) || dc->period < -1 ||
+        dc->period >= (int)t->n_periods)
       return AMI_E_INVAL;
   }
   for (unsigned i = 0; i < t->n_taxes; i++)
-    if (t->tax[i].applies == 0 ||
+    if (t->tax[i].applies == 0 || t->tax[i].rate_ppm > 1000000 ||
         (t->tax[i].applies & (1u << AMI_MDM_LINE_TAX)) != 0)
       return AMI_E_INVAL;
   return AMI_OK;

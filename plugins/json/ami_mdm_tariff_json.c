@@ -400,6 +400,9 @@ static int parse_periods_seasons(ctx *c, json_t *root, bool tou) {
     if ((rc = parse_season(c, json_array_get(seasons, i), p, &t->season[i],
                            tou)) != AMI_OK)
       return rc;
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(t->season[j].name, t->season[i].name) == 0)
+        return fail(c, AMI_E_BAD_VALUE, p, "duplicate season name");
   }
   t->n_seasons = (uint8_t)n;
   return check_season_cover(c);

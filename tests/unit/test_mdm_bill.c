@@ -623,6 +623,44 @@ static void test_load_tariff_files(void **state) {
                                                      err, sizeof err));
 }
 
+/* A day billed under a shipped tariff file, by hand from the file's text. */
+static void test_bill_with_tariff_file(void **state) {
+  (void)state;
+  const char *src = getenv("AMI_SOURCE_DIR");
+  if (src == NULL)
+    skip();
+  char path[1024], err[256];
+  ami_mdm_tariff t;
+  snprintf(path, sizeof path, "%s/tariffs/tou_seasonal_us_east.json", src);
+  assert_ami_ok(ami_mdm_tariff_json_load_file(path, &t, err, sizeof err));
+  /* Thursday 2026-07-02 in EDT (UTC-4): local midnight 04:00Z =
+   * 1782964800; 24 hourly values of 1 kWh. Summer weekday: off_peak
+   * 00-07 + 23-24 = 8 h, mid_peak 07-14 + 19-23 = 11 h, on_peak 14-19 =
+   * 5 h. */
+  ami_mdm_interval v[24];
+  fill(v, 24, 1 * KWH);
+  ami_mdm_usage u = {1782964800, 3600, 24, v, NULL};
+  ami_mdm_bill b;
+  assert_ami_ok(ami_mdm_bill_compute(&t, &u, &b));
+  assert_string_equal(b.currency, "USD");
+  /* on_peak 5 * 0.284 = 1.42 -> 142 c */
+  assert_int_equal(line(&b, "Energy summer on_peak")->amount, 142);
+  /* mid_peak 11 * 0.161 = 1.771 -> 177 c */
+  assert_int_equal(line(&b, "Energy summer mid_peak")->amount, 177);
+  /* off_peak 8 * 0.092 = 0.736 -> 74 c */
+  assert_int_equal(line(&b, "Energy summer off_peak")->amount, 74);
+  /* one day at 0.328767 = 32.8767 -> 33 c */
+  assert_int_equal(line(&b, "Daily supply charge")->amount, 33);
+  assert_int_equal(b.subtotal, 426);
+  /* sales tax 4% of energy + fixed: 17.04 -> 17 */
+  assert_int_equal(line(&b, "State sales tax")->amount, 17);
+  assert_int_equal(b.total, 443);
+
+  /* a value above the engine's input limit */
+  v[3].value = AMI_MDM_BILL_MAX_VALUE + 1;
+  assert_ami(AMI_E_RANGE, ami_mdm_bill_compute(&t, &u, &b));
+}
+
 /* A valid TOU tariff with two seasons, in pieces, so each invalid case
  * changes one thing. */
 #define HEAD                                                                   \
@@ -721,6 +759,11 @@ static void test_load_errors(void **state) {
                                     "'to':'03-31','days':{'weekday':" DAY_OK
                                     "}," PRICES "}]," TAIL,
        AMI_E_BAD_VALUE, "seasons: 10-01 is in no season"},
+      {HEAD
+       "'seasons':[" SUMMER(DAY_OK) ",{'name':'summer','from':'10-01',"
+                                    "'to':'03-31','days':{'weekday':" DAY_OK
+                                    "}," PRICES "}]," TAIL,
+       AMI_E_BAD_VALUE, "seasons[1]: duplicate season name"},
       /* other sections */
       {HEAD "'seasons':[" SUMMER(DAY_OK) "," WINTER(
            DAY_OK) "],'holidays':['2026-12-25','2026-02-30']," TAIL,
@@ -823,6 +866,7 @@ int main(void) {
       cmocka_unit_test(test_rebill_estimate_replaced),
       cmocka_unit_test(test_prepaid_ledger),
       cmocka_unit_test(test_load_tariff_files),
+      cmocka_unit_test(test_bill_with_tariff_file),
       cmocka_unit_test(test_load_valid_base),
       cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_tariff_check_rejects),
