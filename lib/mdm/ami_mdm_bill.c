@@ -244,6 +244,7 @@ static int determinants(const ami_mdm_tariff *t, const ami_mdm_usage *u,
 static int add_line(ami_mdm_bill *b, uint8_t cat, uint8_t unit, int64_t qty,
                     int64_t price, int64_t div, bool credit,
                     ami_mdm_line_item **out) {
+  *out = NULL;
   if (b->n_lines >= AMI_MDM_BILL_MAX_LINES)
     return AMI_E_LIMIT;
   ami_mdm_line_item *l = &b->line[b->n_lines++];
@@ -268,55 +269,65 @@ static text line_text(ami_mdm_line_item *l) {
 static int energy_lines(const ami_mdm_tariff *t, ami_mdm_bill *b) {
   const ami_mdm_determinants *det = &b->det;
   ami_mdm_line_item *l;
-  int rc = AMI_OK;
+  int rc;
   if (t->energy_kind == AMI_MDM_ENERGY_FLAT) {
-    rc = add_line(b, AMI_MDM_LINE_ENERGY, AMI_MDM_QTY_MWH,
-                  det->billed_total_mwh, t->flat_price, ENERGY_DIV, false, &l);
+    if ((rc = add_line(b, AMI_MDM_LINE_ENERGY, AMI_MDM_QTY_MWH,
+                       det->billed_total_mwh, t->flat_price, ENERGY_DIV, false,
+                       &l)) != AMI_OK)
+      return rc;
     text x = line_text(l);
     text_str(&x, "Energy");
-  } else if (t->energy_kind == AMI_MDM_ENERGY_TIERED) {
-    for (unsigned i = 0; i < t->n_tiers && rc == AMI_OK; i++) {
+    return AMI_OK;
+  }
+  if (t->energy_kind == AMI_MDM_ENERGY_TIERED) {
+    for (unsigned i = 0; i < t->n_tiers; i++) {
       if (det->tier_mwh[i] == 0)
         continue;
-      rc = add_line(b, AMI_MDM_LINE_ENERGY, AMI_MDM_QTY_MWH, det->tier_mwh[i],
-                    t->tier[i].price, ENERGY_DIV, false, &l);
+      if ((rc = add_line(b, AMI_MDM_LINE_ENERGY, AMI_MDM_QTY_MWH,
+                         det->tier_mwh[i], t->tier[i].price, ENERGY_DIV, false,
+                         &l)) != AMI_OK)
+        return rc;
       text x = line_text(l);
       text_str(&x, "Energy tier ");
       text_int(&x, (int64_t)i + 1);
     }
-  } else {
-    for (unsigned s = 0; s < t->n_seasons; s++)
-      for (unsigned p = 0; p < t->n_periods && rc == AMI_OK; p++) {
-        if (det->billed_mwh[s][p] == 0)
-          continue;
-        rc = add_line(b, AMI_MDM_LINE_ENERGY, AMI_MDM_QTY_MWH,
-                      det->billed_mwh[s][p], t->season[s].price[p], ENERGY_DIV,
-                      false, &l);
-        text x = line_text(l);
-        text_str(&x, "Energy ");
-        text_str(&x, t->season[s].name);
-        text_str(&x, " ");
-        text_str(&x, t->period_name[p]);
-      }
+    return AMI_OK;
   }
-  return rc;
+  for (unsigned s = 0; s < t->n_seasons; s++)
+    for (unsigned p = 0; p < t->n_periods; p++) {
+      if (det->billed_mwh[s][p] == 0)
+        continue;
+      if ((rc = add_line(b, AMI_MDM_LINE_ENERGY, AMI_MDM_QTY_MWH,
+                         det->billed_mwh[s][p], t->season[s].price[p],
+                         ENERGY_DIV, false, &l)) != AMI_OK)
+        return rc;
+      text x = line_text(l);
+      text_str(&x, "Energy ");
+      text_str(&x, t->season[s].name);
+      text_str(&x, " ");
+      text_str(&x, t->period_name[p]);
+    }
+  return AMI_OK;
 }
 
 static int other_lines(const ami_mdm_tariff *t, ami_mdm_bill *b) {
   const ami_mdm_determinants *det = &b->det;
   ami_mdm_line_item *l;
-  int rc = AMI_OK;
+  int rc;
   if (t->netting != AMI_MDM_NET_NONE && det->credited_total_mwh > 0) {
-    rc = add_line(b, AMI_MDM_LINE_EXPORT, AMI_MDM_QTY_MWH,
-                  det->credited_total_mwh, t->export_price, ENERGY_DIV, true,
-                  &l);
+    if ((rc = add_line(b, AMI_MDM_LINE_EXPORT, AMI_MDM_QTY_MWH,
+                       det->credited_total_mwh, t->export_price, ENERGY_DIV,
+                       true, &l)) != AMI_OK)
+      return rc;
     text x = line_text(l);
     text_str(&x, "Export credit");
   }
-  for (unsigned k = 0; k < t->n_demand && rc == AMI_OK; k++) {
+  for (unsigned k = 0; k < t->n_demand; k++) {
     const ami_mdm_demand_charge *dc = &t->demand[k];
-    rc = add_line(b, AMI_MDM_LINE_DEMAND, AMI_MDM_QTY_MW, det->demand[k].max_mw,
-                  dc->price, ENERGY_DIV, false, &l);
+    if ((rc = add_line(b, AMI_MDM_LINE_DEMAND, AMI_MDM_QTY_MW,
+                       det->demand[k].max_mw, dc->price, ENERGY_DIV, false,
+                       &l)) != AMI_OK)
+      return rc;
     text x = line_text(l);
     text_str(&x, "Demand ");
     text_str(&x, dc->period < 0 ? "any time" : t->period_name[dc->period]);
@@ -324,13 +335,15 @@ static int other_lines(const ami_mdm_tariff *t, ami_mdm_bill *b) {
     text_int(&x, dc->interval_s / 60);
     text_str(&x, "-min");
   }
-  if (t->daily_charge > 0 && rc == AMI_OK) {
-    rc = add_line(b, AMI_MDM_LINE_FIXED, AMI_MDM_QTY_MDAYS, det->days_milli,
-                  t->daily_charge, DAYS_DIV, false, &l);
+  if (t->daily_charge > 0) {
+    if ((rc =
+             add_line(b, AMI_MDM_LINE_FIXED, AMI_MDM_QTY_MDAYS, det->days_milli,
+                      t->daily_charge, DAYS_DIV, false, &l)) != AMI_OK)
+      return rc;
     text x = line_text(l);
     text_str(&x, "Daily supply charge");
   }
-  return rc;
+  return AMI_OK;
 }
 
 static int tax_lines(const ami_mdm_tariff *t, ami_mdm_bill *b) {

@@ -67,13 +67,27 @@ fail(ctx *c, int rc, const char *path, const char *fmt, ...) {
   return rc;
 }
 
-/* "base.key" (or "key" at the root). */
-static void path_key(char *out, const char *base, const char *key) {
-  snprintf(out, PATH_MAX_LEN, "%s%s%s", base, base[0] ? "." : "", key);
+/* out = a + b + c, truncated to PATH_MAX_LEN - 1 bytes (a path only ever
+ * appears in a message, where a cut-off tail is harmless). */
+static void path_cat(char *out, const char *a, const char *b, const char *c) {
+  const char *parts[3] = {a, b, c};
+  size_t n = 0;
+  for (unsigned i = 0; i < 3; i++)
+    for (const char *p = parts[i]; *p != '\0' && n + 1 < PATH_MAX_LEN; p++)
+      out[n++] = *p;
+  out[n] = '\0';
 }
 
+/* "base.key" (or "key" at the root). */
+static void path_key(char *out, const char *base, const char *key) {
+  path_cat(out, base, base[0] ? "." : "", key);
+}
+
+/* "base[i]". */
 static void path_idx(char *out, const char *base, size_t i) {
-  snprintf(out, PATH_MAX_LEN, "%s[%zu]", base, i);
+  char idx[32];
+  snprintf(idx, sizeof idx, "[%zu]", i);
+  path_cat(out, base, idx, "");
 }
 
 /* Every key of `obj` must be in the NULL-terminated `allowed` list. */
@@ -315,7 +329,7 @@ static int parse_season(ctx *c, json_t *e, const char *p, ami_mdm_season *s,
   json_t *v;
   json_object_foreach(prices, key, v) {
     char r[PATH_MAX_LEN];
-    unsigned pi;
+    unsigned pi = 0;
     path_key(r, q, key);
     if ((rc = period_index(c, key, r, &pi)) != AMI_OK)
       return rc;
@@ -554,7 +568,7 @@ static int parse_demand(ctx *c, json_t *root) {
         AMI_OK)
       return rc;
     if (present) {
-      unsigned pi;
+      unsigned pi = 0;
       path_key(q, p, "period");
       if ((rc = period_index(c, name, q, &pi)) != AMI_OK)
         return rc;
@@ -679,7 +693,7 @@ static int parse_root(ctx *c, json_t *root) {
                                      "energy",       "demand",   "net_metering",
                                      "daily_charge", "taxes",    NULL};
   ami_mdm_tariff *t = c->t;
-  bool tou;
+  bool tou = false;
   int rc;
   ami_mdm_tariff_init_flat(t, NULL, 0);
   if ((rc = want_object(c, root, "")) != AMI_OK ||
