@@ -28,6 +28,8 @@
  *  - Tiers apply to the cycle's billed import in time order (by netting
  *    window); the window that crosses a bound is split exactly, to the
  *    milli-Wh, between the two tiers, and the bound's crossing time is kept.
+ *    Tier bounds are per cycle as written in the tariff, not prorated for a
+ *    partial cycle.
  *  - Demand. Import energy is summed over windows of demand.interval_s
  *    aligned on multiples of it in UTC (= local for whole and half-hour
  *    offsets); kW = energy * 3600 / window length. A window belongs to the
