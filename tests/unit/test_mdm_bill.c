@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "ami/ami_caltime.h"
 #include "ami/ami_mdm_bill.h"
 #include "ami/ami_mdm_tariff.h"
 #include "ami/ami_mdm_tariff_json.h"
@@ -123,6 +125,57 @@ static void test_tz_rules(void **state) {
   assert_int_equal(ami_mdm_tz_local_day(&eu, 1774738800), d);
   assert_int_equal(ami_mdm_tz_midnight(&eu, 1792969200 / 86400 + 1),
                    1792969200);
+}
+
+/* The DST rules against the system's IANA time zone database (an
+ * independent implementation): every half hour from 2010 to 2036 in
+ * six zones of the three rules. Skips when zoneinfo is not installed. */
+static void test_tz_against_zoneinfo(void **state) {
+  (void)state;
+  static const struct {
+    const char *zone;
+    ami_mdm_tz tz;
+  } zones[] = {
+      {"Europe/Berlin", {3600, 3600, AMI_MDM_DST_EU}},
+      {"Europe/London", {0, 3600, AMI_MDM_DST_EU}},
+      {"America/New_York", {-18000, 3600, AMI_MDM_DST_US}},
+      {"America/Los_Angeles", {-28800, 3600, AMI_MDM_DST_US}},
+      {"Australia/Sydney", {36000, 3600, AMI_MDM_DST_AU}},
+      {"Australia/Adelaide", {34200, 3600, AMI_MDM_DST_AU}},
+  };
+  char path[256];
+  snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zones[0].zone);
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    print_message("no /usr/share/zoneinfo: zoneinfo comparison skipped\n");
+    skip();
+  }
+  fclose(f);
+  const char *old = getenv("TZ");
+  char *saved = old != NULL ? strdup(old) : NULL;
+  for (size_t z = 0; z < sizeof zones / sizeof zones[0]; z++) {
+    setenv("TZ", zones[z].zone, 1);
+    tzset();
+    /* 2010-01-01 .. 2036-01-01 UTC, every 30 minutes (every switch of
+     * these zones falls on a half hour, Adelaide 16:30Z included) */
+    for (int64_t t = 1262304000; t < 2082758400; t += 1800) {
+      time_t tt = (time_t)t;
+      struct tm tm;
+      assert_non_null(localtime_r(&tt, &tm));
+      int32_t want = (int32_t)tm.tm_gmtoff;
+      int32_t got = ami_mdm_tz_offset(&zones[z].tz, t);
+      if (got != want)
+        fail_msg("%s at %lld: offset %d, zoneinfo says %d", zones[z].zone,
+                 (long long)t, got, want);
+    }
+  }
+  if (saved != NULL) {
+    setenv("TZ", saved, 1);
+    free(saved);
+  } else {
+    unsetenv("TZ");
+  }
+  tzset();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -661,6 +714,117 @@ static void test_bill_with_tariff_file(void **state) {
   assert_ami(AMI_E_RANGE, ami_mdm_bill_compute(&t, &u, &b));
 }
 
+/* kWh text ("0.48200000000000004") -> mWh, rounded half up at the 6th
+ * decimal; -1 on anything else. */
+static int64_t parse_kwh(const char *s, const char **end) {
+  int64_t whole = 0, frac = 0;
+  int digits = 0;
+  const char *p = s;
+  if (*p < '0' || *p > '9')
+    return -1;
+  while (*p >= '0' && *p <= '9')
+    whole = whole * 10 + (*p++ - '0');
+  if (*p == '.') {
+    p++;
+    while (*p >= '0' && *p <= '9') {
+      if (digits < 6)
+        frac = frac * 10 + (*p - '0');
+      else if (digits == 6 && *p >= '5')
+        frac++; /* half up on the 7th decimal */
+      digits++;
+      p++;
+    }
+  }
+  for (; digits < 6; digits++)
+    frac *= 10;
+  *end = p;
+  return whole * KWH + frac;
+}
+
+/* A month of REAL data: Ausgrid solar home customer 12 (shared/data,
+ * half-hourly general consumption GC and PV generation GG, kWh; stamps are
+ * interval starts in AEST, UTC+10, without DST: every day has 48 rows),
+ * January 2012, billed under tariffs/net_metering_au_nsw.json with
+ * import = GC and export = GG netted per interval; TOU periods in AEDT.
+ *
+ * The expected numbers were computed independently of OpenAMI by a short
+ * Python program (zoneinfo "Australia/Sydney" for local time, decimal for
+ * exact arithmetic, ROUND_HALF_EVEN per line):
+ *   for each row in [2012-01-01 00:00, 2012-02-01 00:00) AEST:
+ *     gc, gg = round(kWh * 1e6); net = gc - gg
+ *     p = period(start converted to Sydney time)  -- the file's schedule
+ *     net > 0: billed[p] += net  else: credited -= net
+ *   line = round_half_even(qty * price / 1e10); fixed: milli-days of the
+ *   cycle 01:00 AEDT Jan 1 .. 01:00 AEDT Feb 1 = 958 + 30*1000 + 42;
+ *   GST 10% of energy + fixed.
+ * Results: 1488 intervals; import 1,154,098,000 mWh; export 268,262,000;
+ * billed peak 160,912,000 / shoulder 400,714,000 / offpeak 331,316,000;
+ * credited 7,106,000; lines 8239 + 11901 + 7090 c, export -36 c, fixed
+ * 31000 mdays * 1.10 = 3410 c; subtotal 30604; GST 3064; total 33668. */
+static void test_bill_real_ausgrid_month(void **state) {
+  (void)state;
+  const char *src = getenv("AMI_SOURCE_DIR");
+  const char *csv =
+      ami_test_shared_path("data/ausgrid-solar-home-customer12-2011-2012.csv");
+  if (src == NULL || csv == NULL) {
+    print_message("shared/ or AMI_SOURCE_DIR absent: skipped\n");
+    skip();
+  }
+  char *text = ami_test_read_file(csv, NULL);
+  assert_non_null(text);
+  /* 2012-01-01 00:00 AEST = 2011-12-31 14:00Z */
+  const int64_t t0 = ami_days_from_civil(2012, 1, 1) * 86400 - 36000;
+  enum { NJAN = 31 * 48 };
+  static ami_mdm_interval imp[NJAN], exp[NJAN];
+  size_t got = 0;
+  for (char *line_p = strchr(text, '\n'); line_p != NULL && line_p[1];
+       line_p = strchr(line_p + 1, '\n')) {
+    int y, mo, d, h, mi, sec;
+    const char *p = line_p + 1;
+    if (sscanf(p, "%4d-%2d-%2d %2d:%2d:%2d,", &y, &mo, &d, &h, &mi, &sec) != 6)
+      continue;
+    int64_t t = ami_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+                h * 3600 + mi * 60 + sec - 36000;
+    if (t < t0 || t >= t0 + NJAN * 1800)
+      continue;
+    size_t i = (size_t)((t - t0) / 1800);
+    p = strchr(p, ',') + 1;
+    const char *e;
+    int64_t gc = parse_kwh(p, &e);
+    assert_true(gc >= 0 && *e == ',');
+    int64_t gg = parse_kwh(e + 1, &e);
+    assert_true(gg >= 0);
+    imp[i] = (ami_mdm_interval){gc, AMI_MDM_Q_ACTUAL, 0, 0};
+    exp[i] = (ami_mdm_interval){gg, AMI_MDM_Q_ACTUAL, 0, 0};
+    got++;
+  }
+  free(text);
+  assert_int_equal(got, NJAN);
+
+  char path[1024], err[256];
+  ami_mdm_tariff t;
+  snprintf(path, sizeof path, "%s/tariffs/net_metering_au_nsw.json", src);
+  assert_ami_ok(ami_mdm_tariff_json_load_file(path, &t, err, sizeof err));
+  ami_mdm_usage u = {t0, 1800, NJAN, imp, exp};
+  ami_mdm_bill b;
+  assert_ami_ok(ami_mdm_bill_compute(&t, &u, &b));
+  assert_int_equal(b.det.import_mwh, 1154098000);
+  assert_int_equal(b.det.export_mwh, 268262000);
+  assert_int_equal(b.det.billed_mwh[0][0], 160912000); /* peak */
+  assert_int_equal(b.det.billed_mwh[0][1], 400714000); /* shoulder */
+  assert_int_equal(b.det.billed_mwh[0][2], 331316000); /* offpeak */
+  assert_int_equal(b.det.credited_total_mwh, 7106000);
+  assert_int_equal(line(&b, "Energy all-year peak")->amount, 8239);
+  assert_int_equal(line(&b, "Energy all-year shoulder")->amount, 11901);
+  assert_int_equal(line(&b, "Energy all-year offpeak")->amount, 7090);
+  assert_int_equal(line(&b, "Export credit")->amount, -36);
+  assert_int_equal(b.det.days_milli, 31000);
+  assert_int_equal(line(&b, "Daily supply charge")->amount, 3410);
+  assert_int_equal(b.subtotal, 30604);
+  assert_int_equal(line(&b, "GST 10%")->amount, 3064);
+  assert_int_equal(b.total, 33668);
+}
+
 /* A valid TOU tariff with two seasons, in pieces, so each invalid case
  * changes one thing. */
 #define HEAD                                                                   \
@@ -853,6 +1017,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_half_even),
       cmocka_unit_test(test_tz_rules),
+      cmocka_unit_test(test_tz_against_zoneinfo),
       cmocka_unit_test(test_tou_boundary),
       cmocka_unit_test(test_dst_spring_forward),
       cmocka_unit_test(test_dst_fall_back),
@@ -867,6 +1032,7 @@ int main(void) {
       cmocka_unit_test(test_prepaid_ledger),
       cmocka_unit_test(test_load_tariff_files),
       cmocka_unit_test(test_bill_with_tariff_file),
+      cmocka_unit_test(test_bill_real_ausgrid_month),
       cmocka_unit_test(test_load_valid_base),
       cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_tariff_check_rejects),
