@@ -748,16 +748,14 @@ static int64_t parse_kwh(const char *s, const char **end) {
  * import = GC and export = GG netted per interval; TOU periods in AEDT.
  *
  * The expected numbers were computed independently of OpenAMI by a short
- * Python program (zoneinfo "Australia/Sydney" for local time, decimal for
- * exact arithmetic, ROUND_HALF_EVEN per line):
- *   for each row in [2012-01-01 00:00, 2012-02-01 00:00) AEST:
- *     gc, gg = round(kWh * 1e6); net = gc - gg
- *     p = period(start converted to Sydney time)  -- the file's schedule
- *     net > 0: billed[p] += net  else: credited -= net
- *   line = round_half_even(qty * price / 1e10); fixed: milli-days of the
- *   cycle 01:00 AEDT Jan 1 .. 01:00 AEDT Feb 1 = 958 + 30*1000 + 42;
- *   GST 10% of energy + fixed.
- * Results: 1488 intervals; import 1,154,098,000 mWh; export 268,262,000;
+ * Python program, tests/unit/mdm_bill_reference.py (zoneinfo "Australia/Sydney"
+ * for local time, decimal for exact arithmetic, ROUND_HALF_EVEN per line): for
+ * each row in [2012-01-01 00:00, 2012-02-01 00:00) AEST: gc, gg = round(kWh *
+ * 1e6); net = gc - gg p = period(start converted to Sydney time)  -- the file's
+ * schedule net > 0: billed[p] += net  else: credited -= net line =
+ * round_half_even(qty * price / 1e10); fixed: milli-days of the cycle 01:00
+ * AEDT Jan 1 .. 01:00 AEDT Feb 1 = 958 + 30*1000 + 42; GST 10% of energy +
+ * fixed. Results: 1488 intervals; import 1,154,098,000 mWh; export 268,262,000;
  * billed peak 160,912,000 / shoulder 400,714,000 / offpeak 331,316,000;
  * credited 7,106,000; lines 8239 + 11901 + 7090 c, export -36 c, fixed
  * 31000 mdays * 1.10 = 3410 c; subtotal 30604; GST 3064; total 33668. */
