@@ -73,8 +73,10 @@ typedef struct ami_mdm_tz {
 int32_t ami_mdm_tz_offset(const ami_mdm_tz *tz, int64_t utc);
 
 /* The UTC instant of local midnight starting local day `local_day` (days
- * since 1970-01-01 in local time). None of the built-in rules switches at
- * midnight, so local midnight always exists and is unique. */
+ * since 1970-01-01 in local time). The built-in rules switch at 01:00 or
+ * later local time, so local midnight exists and is unique -- except under
+ * the EU rule at UTC-1 (the Azores), which switches at 00:00 local: there
+ * the result is off by the DST saving on the two switching days. */
 int64_t ami_mdm_tz_midnight(const ami_mdm_tz *tz, int64_t local_day);
 
 /* Local day number (days since 1970-01-01, local calendar) of `utc`. */

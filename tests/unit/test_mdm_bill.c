@@ -34,7 +34,10 @@ static int load_q(const char *squoted, ami_mdm_tariff *t, char *err,
   assert_non_null(s);
   for (size_t i = 0; i <= n; i++)
     s[i] = squoted[i] == '\'' ? '"' : squoted[i];
-  int rc = ami_mdm_tariff_json_loads(s, n, t, err, cap);
+  /* parse from a copy that ends at a guard page: any over-read faults */
+  uint8_t *g = ami_test_guarded_copy((const uint8_t *)s, n);
+  int rc = ami_mdm_tariff_json_loads((const char *)g, n, t, err, cap);
+  ami_test_guarded_free(g, n);
   free(s);
   return rc;
 }
@@ -979,6 +982,27 @@ static void test_load_errors(void **state) {
   }
 }
 
+/* Every proper prefix of a valid tariff is incomplete JSON: AMI_E_SYNTAX
+ * (the loader's documented "truncated" result), never a crash or a read
+ * past the end (guard page). */
+static void test_load_truncations(void **state) {
+  (void)state;
+  size_t n = strlen(TOU_CET);
+  char *s = malloc(n + 1);
+  assert_non_null(s);
+  for (size_t i = 0; i <= n; i++)
+    s[i] = TOU_CET[i] == '\'' ? '"' : TOU_CET[i];
+  for (size_t cut = 0; cut < n; cut++) {
+    ami_mdm_tariff t;
+    char err[256];
+    uint8_t *g = ami_test_guarded_copy((const uint8_t *)s, cut);
+    assert_ami(AMI_E_SYNTAX, ami_mdm_tariff_json_loads((const char *)g, cut, &t,
+                                                       err, sizeof err));
+    ami_test_guarded_free(g, cut);
+  }
+  free(s);
+}
+
 static void test_tariff_check_rejects(void **state) {
   (void)state;
   ami_mdm_tariff t;
@@ -1033,6 +1057,7 @@ int main(void) {
       cmocka_unit_test(test_bill_real_ausgrid_month),
       cmocka_unit_test(test_load_valid_base),
       cmocka_unit_test(test_load_errors),
+      cmocka_unit_test(test_load_truncations),
       cmocka_unit_test(test_tariff_check_rejects),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
