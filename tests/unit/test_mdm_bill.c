@@ -549,6 +549,35 @@ static void test_rebill_estimate_replaced(void **state) {
   assert_int_equal(adj.tax_total, 8);
   assert_int_equal(adj.total, 83);
 
+  /* a line that disappears is reversed: an estimated export of 3 kWh at
+   * 12h (net -2 kWh, credited) is replaced by an actual 0 */
+  ami_mdm_tariff tn;
+  load_ok("{'name':'t','currency':'EUR',"
+          "'timezone':{'dst':'none','std_offset_min':0},"
+          "'energy':{'type':'flat','price':300000},"
+          "'net_metering':{'netting':'interval','export_price':50000}}",
+          &tn);
+  ami_mdm_interval e[24];
+  fill(v, 24, 1 * KWH);
+  fill(e, 24, 0);
+  e[12].value = 3 * KWH;
+  e[12].quality = AMI_MDM_Q_ESTIMATED;
+  ami_mdm_usage un = {1770076800, 3600, 24, v, e};
+  assert_ami_ok(ami_mdm_bill_compute(&tn, &un, &old));
+  /* 23 kWh * 0.30 = 690 c; credit 2 kWh * 0.05 = -10 c */
+  assert_int_equal(old.total, 680);
+  e[12].value = 0;
+  e[12].quality = AMI_MDM_Q_ACTUAL;
+  assert_ami_ok(ami_mdm_rebill(&tn, &old, &un, &nb, &adj));
+  /* 24 kWh = 720 c, no credit; adjustment: energy +1 kWh +30 c, export
+   * credit reversed: -2 kWh, +10 c; total +40 */
+  assert_int_equal(nb.total, 720);
+  assert_int_equal(adj.n_lines, 2);
+  assert_int_equal(line(&adj, "Energy")->amount, 30);
+  assert_int_equal(line(&adj, "Export credit")->quantity, -2 * KWH);
+  assert_int_equal(line(&adj, "Export credit")->amount, 10);
+  assert_int_equal(adj.total, 40);
+
   /* a rebill must cover the same cycle */
   u.n = 23;
   assert_ami(AMI_E_INCONSISTENT, ami_mdm_rebill(&t, &old, &u, &nb, &adj));
