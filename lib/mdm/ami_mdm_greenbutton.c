@@ -57,12 +57,21 @@ static void put_uint(xw *w, uint64_t v) {
   put(w, tmp + n, sizeof tmp - n);
 }
 
-static void put_hex(xw *w, uint64_t v, unsigned digits) {
-  static const char hx[] = "0123456789ABCDEF";
+static void put_hex_case(xw *w, uint64_t v, unsigned digits, const char *hx) {
   char tmp[16];
   for (unsigned i = 0; i < digits; i++)
     tmp[digits - 1 - i] = hx[(v >> (4 * i)) & 15];
   put(w, tmp, digits);
+}
+
+/* Upper case, as ESPI writes hexBinary (DstRuleType). */
+static void put_hex(xw *w, uint64_t v, unsigned digits) {
+  put_hex_case(w, v, digits, "0123456789ABCDEF");
+}
+
+/* Lower case, as RFC 9562 §4 asks of UUIDs. */
+static void put_hex_lc(xw *w, uint64_t v, unsigned digits) {
+  put_hex_case(w, v, digits, "0123456789abcdef");
 }
 
 /* Validate UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF) and
@@ -181,15 +190,15 @@ static void put_uuid(xw *w, unsigned kind, uint64_t cust, uint64_t up,
   uint64_t hi = (h[0] & ~0xF000ULL) | 0x8000ULL;       /* version 8 */
   uint64_t lo = (h[1] & ~(3ULL << 62)) | (2ULL << 62); /* RFC variant */
   puts_(w, "urn:uuid:");
-  put_hex(w, hi >> 32, 8);
+  put_hex_lc(w, hi >> 32, 8);
   puts_(w, "-");
-  put_hex(w, (hi >> 16) & 0xFFFF, 4);
+  put_hex_lc(w, (hi >> 16) & 0xFFFF, 4);
   puts_(w, "-");
-  put_hex(w, hi & 0xFFFF, 4);
+  put_hex_lc(w, hi & 0xFFFF, 4);
   puts_(w, "-");
-  put_hex(w, lo >> 48, 4);
+  put_hex_lc(w, lo >> 48, 4);
   puts_(w, "-");
-  put_hex(w, lo & 0xFFFFFFFFFFFFULL, 12);
+  put_hex_lc(w, lo & 0xFFFFFFFFFFFFULL, 12);
 }
 
 /* <name>value</name> for integers. */

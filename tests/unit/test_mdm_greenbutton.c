@@ -144,6 +144,20 @@ static void test_gb_content(void **state) {
   assert_has(f, "<link rel=\"self\" href=\"/espi/1_1/resource/RetailCustomer/"
                 "9001/UsagePoint/5446/MeterReading/7/IntervalBlock/2\"/>");
 
+  /* ids: urn:uuid, lower case, version 8, RFC variant (10xx) */
+  const char *id = strstr(f, "<id>urn:uuid:");
+  assert_non_null(id);
+  id += strlen("<id>urn:uuid:");
+  for (int i = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23)
+      assert_int_equal(id[i], '-');
+    else
+      assert_non_null(strchr("0123456789abcdef", id[i]));
+  }
+  assert_int_equal(id[14], '8');
+  assert_non_null(strchr("89ab", id[19]));
+  assert_int_equal(id[36], '<');
+
   /* deterministic: the same export twice is byte-identical */
   char *g = write_feed(&x);
   assert_string_equal(f, g);
