@@ -752,6 +752,7 @@ static int64_t parse_kwh(const char *s, const char **end) {
   int64_t whole = 0, frac = 0;
   int digits = 0;
   const char *p = s;
+  *end = s;
   if (*p < '0' || *p > '9')
     return -1;
   while (*p >= '0' && *p <= '9')
