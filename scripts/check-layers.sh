@@ -8,6 +8,8 @@ fail=0
 
 layer_of_header() {
   case "$1" in
+    # plugin headers first: ami_mdm_tariff_json.h would match ami_mdm*.h
+    ami_crypto_openssl.h|ami_store_sqlite.h|ami_mdm_tariff_json.h) echo plugin ;;
     ami_err.h|ami_alloc.h|ami_buf.h|ami_hex.h|ami_crc.h|ami_caltime.h) echo core ;;
     ami_crypto.h) echo iface ;;
     ami_acse.h|ami_apdu.h|ami_sec.h|ami_link.h|ami_server_app.h|ami_server.h|ami_client.h|ami_hdlc_link.h|ami_wrapper_link.h) echo dlms ;;
@@ -16,7 +18,6 @@ layer_of_header() {
     ami_sim*.h) echo sim ;;
     ami_meter*.h) echo meter ;;
     ami_mdm*.h) echo mdm ;;
-    ami_crypto_openssl.h|ami_store_sqlite.h) echo plugin ;;
     *) echo codec ;;
   esac
 }

@@ -1,0 +1,268 @@
+/*
+ * ami_mdm_tariff.c -- local-time rules (EU/US/AU daylight saving), the
+ * tariff calendar (season, day type, TOU period of an instant), the
+ * structural check of a tariff, and the one rounding rule of billing.
+ *
+ * Pure arithmetic on integers: no clock, no allocation, no I/O.
+ */
+#include "ami/ami_mdm_tariff.h"
+
+#include <string.h>
+
+#include "ami/ami_caltime.h"
+#include "ami/ami_err.h"
+
+/* Floor division for possibly negative instants (C division truncates). */
+static int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0)))
+    q--;
+  return q;
+}
+
+/* Day number of the n-th (1-based) Sunday of month m of year y. */
+static int64_t nth_sunday(int32_t y, unsigned m, unsigned n) {
+  int64_t d1 = ami_days_from_civil(y, m, 1);
+  unsigned wd = ami_weekday_from_days(d1); /* 1 = Monday .. 7 = Sunday */
+  return d1 + (int64_t)((7 - wd) % 7) + 7 * (int64_t)(n - 1);
+}
+
+/* Day number of the last Sunday of month m of year y. */
+static int64_t last_sunday(int32_t y, unsigned m) {
+  int64_t dl = ami_days_from_civil(y, m, ami_days_in_month(y, m));
+  return dl - (int64_t)(ami_weekday_from_days(dl) % 7);
+}
+
+/* Whether DST is in force at `utc`, under the rule's statutory switching
+ * instants (see ami_mdm_dst_rule). The year is that of local standard time,
+ * which is never near a switching instant at the new year. */
+static bool dst_in_force(const ami_mdm_tz *tz, int64_t utc) {
+  int64_t std_local = utc + tz->std_offset_s;
+  int32_t y;
+  unsigned m, d;
+  ami_civil_from_days(floor_div(std_local, 86400), &y, &m, &d);
+  int64_t start, end;
+  switch (tz->rule) {
+  case AMI_MDM_DST_EU: /* 01:00 UTC both ways (Directive 2000/84/EC) */
+    start = last_sunday(y, 3) * 86400 + 3600;
+    end = last_sunday(y, 10) * 86400 + 3600;
+    return utc >= start && utc < end;
+  case AMI_MDM_DST_US: /* 02:00 local wall clock both ways */
+    start = nth_sunday(y, 3, 2) * 86400 + 7200 - tz->std_offset_s;
+    end =
+        nth_sunday(y, 11, 1) * 86400 + 7200 - tz->std_offset_s - tz->dst_save_s;
+    return utc >= start && utc < end;
+  case AMI_MDM_DST_AU: /* on 02:00 std in October, off 03:00 DST in April */
+    start = nth_sunday(y, 10, 1) * 86400 + 7200 - tz->std_offset_s;
+    end =
+        nth_sunday(y, 4, 1) * 86400 + 10800 - tz->std_offset_s - tz->dst_save_s;
+    return utc < end || utc >= start;
+  default:
+    return false;
+  }
+}
+
+int32_t ami_mdm_tz_offset(const ami_mdm_tz *tz, int64_t utc) {
+  return tz->std_offset_s + (dst_in_force(tz, utc) ? tz->dst_save_s : 0);
+}
+
+int64_t ami_mdm_tz_local_day(const ami_mdm_tz *tz, int64_t utc) {
+  return floor_div(utc + ami_mdm_tz_offset(tz, utc), 86400);
+}
+
+/* Local midnight -> UTC: guess with the standard offset, then correct with
+ * the offset in force at the guess. Because no rule switches within two
+ * hours of midnight, the corrected instant has the offset it assumed. */
+int64_t ami_mdm_tz_midnight(const ami_mdm_tz *tz, int64_t local_day) {
+  int64_t local = local_day * 86400;
+  int64_t utc = local - tz->std_offset_s;
+  return local - ami_mdm_tz_offset(tz, utc);
+}
+
+void ami_mdm_tariff_init_flat(ami_mdm_tariff *t, const ami_mdm_tz *tz,
+                              int64_t price_micro_per_kwh) {
+  memset(t, 0, sizeof *t);
+  memcpy(t->name, "flat", 5);
+  memcpy(t->currency, "EUR", 4);
+  if (tz != NULL)
+    t->tz = *tz;
+  t->n_periods = 1;
+  memcpy(t->period_name[0], "all", 4);
+  t->n_seasons = 1;
+  memcpy(t->season[0].name, "all-year", 9);
+  t->season[0].from_md = 101;
+  t->season[0].to_md = 1231;
+  for (unsigned k = 0; k < AMI_MDM_DAY_TYPES; k++) {
+    t->season[0].day[k].n = 1; /* one segment from 00:00, period 0 */
+  }
+  t->season[0].price[0] = price_micro_per_kwh;
+  t->energy_kind = AMI_MDM_ENERGY_FLAT;
+  t->flat_price = price_micro_per_kwh;
+}
+
+static bool md_in(uint16_t md, uint16_t from, uint16_t to) {
+  return from <= to ? (md >= from && md <= to) : (md >= from || md <= to);
+}
+
+unsigned ami_mdm_tariff_season_of(const ami_mdm_tariff *t, unsigned m,
+                                  unsigned d) {
+  uint16_t md = (uint16_t)(m * 100 + d);
+  for (unsigned s = 0; s < t->n_seasons; s++)
+    if (md_in(md, t->season[s].from_md, t->season[s].to_md))
+      return s;
+  return 0;
+}
+
+/* Holidays are sorted (ami_mdm_tariff_check): binary search. */
+static bool is_holiday(const ami_mdm_tariff *t, int64_t day) {
+  size_t lo = 0, hi = t->n_holidays;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->holiday[mid] == day)
+      return true;
+    if (t->holiday[mid] < day)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return false;
+}
+
+void ami_mdm_tariff_classify(const ami_mdm_tariff *t, int64_t utc,
+                             unsigned *season, unsigned *day_type,
+                             unsigned *period) {
+  int64_t local = utc + ami_mdm_tz_offset(&t->tz, utc);
+  int64_t day = floor_div(local, 86400);
+  unsigned minute = (unsigned)((local - day * 86400) / 60);
+  int32_t y;
+  unsigned m, d;
+  ami_civil_from_days(day, &y, &m, &d);
+  unsigned s = ami_mdm_tariff_season_of(t, m, d);
+  unsigned dt = is_holiday(t, day)                ? AMI_MDM_DAY_HOLIDAY
+                : ami_weekday_from_days(day) >= 6 ? AMI_MDM_DAY_WEEKEND
+                                                  : AMI_MDM_DAY_WEEKDAY;
+  const ami_mdm_day_schedule *ds = &t->season[s].day[dt];
+  unsigned p = ds->n > 0 ? ds->seg[0].period : 0;
+  for (unsigned i = 1; i < ds->n && ds->seg[i].start_min <= minute; i++)
+    p = ds->seg[i].period;
+  if (season != NULL)
+    *season = s;
+  if (day_type != NULL)
+    *day_type = dt;
+  if (period != NULL)
+    *period = p;
+}
+
+static int check_schedule(const ami_mdm_tariff *t,
+                          const ami_mdm_day_schedule *ds) {
+  if (ds->n == 0 || ds->n > AMI_MDM_TARIFF_MAX_SEGMENTS ||
+      ds->seg[0].start_min != 0)
+    return AMI_E_INVAL;
+  for (unsigned i = 0; i < ds->n; i++) {
+    if (ds->seg[i].period >= t->n_periods || ds->seg[i].start_min >= 1440)
+      return AMI_E_INVAL;
+    if (i > 0 && ds->seg[i].start_min <= ds->seg[i - 1].start_min)
+      return AMI_E_INVAL;
+  }
+  return AMI_OK;
+}
+
+/* Every date of a leap year is in exactly one season. */
+static int check_seasons(const ami_mdm_tariff *t) {
+  if (t->n_seasons == 0 || t->n_seasons > AMI_MDM_TARIFF_MAX_SEASONS)
+    return AMI_E_INVAL;
+  for (unsigned m = 1; m <= 12; m++)
+    for (unsigned d = 1; d <= ami_days_in_month(2000, m); d++) {
+      unsigned n = 0;
+      for (unsigned s = 0; s < t->n_seasons; s++)
+        n += md_in((uint16_t)(m * 100 + d), t->season[s].from_md,
+                   t->season[s].to_md);
+      if (n != 1)
+        return AMI_E_INVAL;
+    }
+  return AMI_OK;
+}
+
+static bool bad_price(int64_t p) {
+  return p < 0 || p > AMI_MDM_TARIFF_MAX_PRICE;
+}
+
+int ami_mdm_tariff_check(const ami_mdm_tariff *t) {
+  if (t == NULL || t->n_periods == 0 ||
+      t->n_periods > AMI_MDM_TARIFF_MAX_PERIODS ||
+      t->n_holidays > AMI_MDM_TARIFF_MAX_HOLIDAYS ||
+      t->n_tiers > AMI_MDM_TARIFF_MAX_TIERS ||
+      t->n_demand > AMI_MDM_TARIFF_MAX_DEMAND ||
+      t->n_taxes > AMI_MDM_TARIFF_MAX_TAXES || t->tz.rule > AMI_MDM_DST_AU ||
+      t->tz.std_offset_s < -14 * 3600 || t->tz.std_offset_s > 14 * 3600 ||
+      t->tz.dst_save_s < 0 || t->tz.dst_save_s > 7200 ||
+      t->energy_kind > AMI_MDM_ENERGY_TIERED ||
+      t->netting > AMI_MDM_NET_CYCLE || bad_price(t->flat_price) ||
+      bad_price(t->export_price) || bad_price(t->daily_charge))
+    return AMI_E_INVAL;
+  int rc = check_seasons(t);
+  if (rc != AMI_OK)
+    return rc;
+  for (unsigned s = 0; s < t->n_seasons; s++) {
+    for (unsigned k = 0; k < AMI_MDM_DAY_TYPES; k++)
+      if ((rc = check_schedule(t, &t->season[s].day[k])) != AMI_OK)
+        return rc;
+    for (unsigned p = 0; p < t->n_periods; p++)
+      if (bad_price(t->season[s].price[p]))
+        return AMI_E_INVAL;
+  }
+  for (unsigned i = 1; i < t->n_holidays; i++)
+    if (t->holiday[i] <= t->holiday[i - 1])
+      return AMI_E_INVAL;
+  if (t->energy_kind == AMI_MDM_ENERGY_TIERED) {
+    if (t->n_tiers == 0 ||
+        t->tier[t->n_tiers - 1].up_to_mwh != AMI_MDM_TIER_UNLIMITED)
+      return AMI_E_INVAL;
+    for (unsigned i = 0; i < t->n_tiers; i++)
+      if (bad_price(t->tier[i].price) || t->tier[i].up_to_mwh <= 0 ||
+          (i > 0 && t->tier[i].up_to_mwh <= t->tier[i - 1].up_to_mwh))
+        return AMI_E_INVAL;
+  }
+  for (unsigned i = 0; i < t->n_demand; i++) {
+    const ami_mdm_demand_charge *dc = &t->demand[i];
+    if ((dc->interval_s != 900 && dc->interval_s != 1800) ||
+        bad_price(dc->price) || dc->period < -1 ||
+        dc->period >= (int)t->n_periods)
+      return AMI_E_INVAL;
+  }
+  for (unsigned i = 0; i < t->n_taxes; i++)
+    if (t->tax[i].applies == 0 || t->tax[i].rate_ppm > 1000000 ||
+        (t->tax[i].applies & (1u << AMI_MDM_LINE_TAX)) != 0)
+      return AMI_E_INVAL;
+  return AMI_OK;
+}
+
+/* a*b/d rounded half to even. Integers of 128 bits where the compiler has
+ * them (gcc, clang on 64-bit targets); otherwise the product must fit. */
+int ami_mdm_muldiv_round(int64_t a, int64_t b, int64_t d, int64_t *out) {
+  if (d <= 0)
+    return AMI_E_INVAL;
+#ifdef __SIZEOF_INT128__
+  __extension__ typedef __int128 wide;
+  wide p = (wide)a * b;
+#else
+  typedef int64_t wide;
+  wide p;
+  if (__builtin_mul_overflow(a, b, &p))
+    return AMI_E_RANGE;
+#endif
+  bool neg = p < 0;
+  if (neg)
+    p = -p;
+  wide q = p / d, r = p % d;
+  /* half-even: round up when the remainder exceeds half, or equals half
+   * and the quotient is odd. */
+  if (2 * r > d || (2 * r == d && (q & 1) != 0))
+    q++;
+  if (neg)
+    q = -q;
+  if (q > INT64_MAX || q < -INT64_MAX)
+    return AMI_E_RANGE;
+  *out = (int64_t)q;
+  return AMI_OK;
+}
