@@ -93,7 +93,8 @@ typedef struct ami_sim_parse_limits {
  * `MAC000002,2013-01-01 00:00:00, 0.219 `). Timestamps are GMT (the trial's
  * convention; every household has 48 slots a day all year), each row's
  * half hour starting at tstp. kWh values are rounded to the nearest mWh
- * (the data's resolution is 1 Wh; LCL's 7-digit tails are float artefacts).
+ * (the data's resolution is 1 Wh; LCL's 7-digit tails are float artefacts);
+ * a value must lie in 0..30 kWh (a home's half hour is far below).
  * A household's rows need not be contiguous; a repeated (household, time)
  * is an error. Slots between the first and last timestamp of the file that
  * a household lacks are filled and flagged.
@@ -175,6 +176,9 @@ enum {
   AMI_SIM_HAS_PV = 1u << 2,        /* rooftop PV, unity power factor */
   AMI_SIM_HAS_ELECTRIC_COOKING = 1u << 3
 };
+
+/* Each appliance power is clamped to 0..AMI_SIM_SYNTH_MAX_W at init. */
+#define AMI_SIM_SYNTH_MAX_W 100000
 
 typedef struct ami_sim_synth_params {
   uint32_t appliances; /* AMI_SIM_HAS_* */

@@ -98,6 +98,18 @@ void ami_sim_household_init_synthetic(ami_sim_household *h,
     h->synth = *p;
   else
     ami_sim_synth_params_random(&h->synth, seed);
+  /* Keep every sum of appliance powers within int32 milliwatts. */
+  int32_t *w[] = {&h->synth.standby_w,   &h->synth.fridge_w,
+                  &h->synth.lighting_w,  &h->synth.ev_w,
+                  &h->synth.heat_pump_w, &h->synth.pv_wp};
+  for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+    if (*w[i] < 0)
+      *w[i] = 0;
+    if (*w[i] > AMI_SIM_SYNTH_MAX_W)
+      *w[i] = AMI_SIM_SYNTH_MAX_W;
+  }
+  if (h->synth.utc_offset_min < -16 * 60 || h->synth.utc_offset_min > 16 * 60)
+    h->synth.utc_offset_min = 0;
 }
 
 /* ---------------------------------------------------------------------- */

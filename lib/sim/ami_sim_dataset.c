@@ -20,8 +20,10 @@
 #include "ami/ami_caltime.h"
 
 #define MISSING INT32_MIN
-#define MAX_MWH 100000000 /* 100 kWh in a half hour (200 kW): past any home */
-#define MAX_W   1000000   /* 1 MW mean power: keeps mW within int32 */
+/* 30 kWh in a half hour (60 kW mean) is past any home, and small enough
+ * that the whole slot's energy in one minute still fits int32 mW. */
+#define MAX_MWH 30000000
+#define MAX_W   1000000 /* 1 MW mean power: keeps mW within int32 */
 
 /* One parsed data line. */
 typedef struct row {

@@ -180,8 +180,8 @@ static void shape_consumption(shaper *s, ami_sim_rng *r, int64_t e_uj,
  * curve for the site at the data's own time (t_data_ms = start of the
  * slot), dimmed by passing clouds (a smoothed random process whose depth is
  * drawn per slot), scaled so the bins sum to g_uj exactly (cumulative
- * rounding). A slot the sun model calls night but the data says produced
- * (dawn, dusk, sensor offsets) is spread flat. */
+ * rounding). 5 % is spread flat, all of it when the sun model calls the
+ * slot night but the data says it produced (dawn, dusk, sensor offsets). */
 static void shape_pv(int64_t *gen, ami_sim_rng *r, int64_t g_uj,
                      int64_t t_data_ms, double lat, double lon) {
   double w[AMI_SIM_BINS], total = 0, depth = ami_sim_rng_uniform(r);
@@ -198,11 +198,13 @@ static void shape_pv(int64_t *gen, ami_sim_rng *r, int64_t g_uj,
     memset(gen, 0, AMI_SIM_BINS * sizeof *gen);
     return;
   }
-  if (!(total > 0)) {
-    for (unsigned j = 0; j < AMI_SIM_BINS; j++)
-      w[j] = 1.0;
-    total = AMI_SIM_BINS;
-  }
+  /* Blend in 5 % flat (twilight, diffuse light, the data's own timing
+   * uncertainty) so that a slot the sun model sees as almost dark does not
+   * pile the data's energy into a minute or two; all flat when dark. */
+  for (unsigned j = 0; j < AMI_SIM_BINS; j++)
+    w[j] = total > 0 ? 0.95 * w[j] / total + 0.05 / AMI_SIM_BINS
+                     : 1.0 / AMI_SIM_BINS;
+  total = 1.0;
   double cum = 0;
   int64_t prev = 0;
   for (unsigned j = 0; j < AMI_SIM_BINS; j++) {
