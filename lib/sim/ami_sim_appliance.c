@@ -51,15 +51,20 @@ double ami__sim_sun_sin_elevation(int64_t t_ms, double lat_deg,
   return sin(lat) * sin(decl) + cos(lat) * cos(decl) * cos(ha);
 }
 
-/* Clear-sky global irradiance relative to a zenith sun: direct beam through
- * the air mass (Meinel: 0.7^(AM^0.678)) on a horizontal surface. */
-double ami__sim_clear_sky(int64_t t_ms, double lat_deg, double lon_deg) {
-  double se = ami__sim_sun_sin_elevation(t_ms, lat_deg, lon_deg);
-  if (se <= 0.0)
+/* Clear-sky global irradiance relative to a zenith sun, from the sine of
+ * the sun's elevation: direct beam through the air mass (Meinel:
+ * 0.7^(AM^0.678), Kasten-Young air mass) on a horizontal surface. */
+double ami__sim_clear_sky_se(double se) {
+  if (!(se > 0.0))
     return 0.0;
-  double am = 1.0 / (se + 0.50572 * pow(6.07995 + asin(se) * 180.0 / PI,
-                                        -1.6364)); /* Kasten-Young */
+  double am =
+      1.0 / (se + 0.50572 * pow(6.07995 + asin(se) * 180.0 / PI, -1.6364));
   return se * pow(0.7, pow(am, 0.678)) / 0.7;
+}
+
+double ami__sim_clear_sky(int64_t t_ms, double lat_deg, double lon_deg) {
+  return ami__sim_clear_sky_se(
+      ami__sim_sun_sin_elevation(t_ms, lat_deg, lon_deg));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -264,7 +269,7 @@ static void minute(const ami_sim_household *h, int64_t t_min,
   }
   /* Rooftop PV: clear sky dimmed by clouds in 5-minute blocks. */
   if (p->appliances & AMI_SIM_HAS_PV) {
-    double cs = ami__sim_clear_sky(mid, p->latitude_deg, p->longitude_deg);
+    double cs = ami__sim_clear_sky_se(se);
     if (cs > 0) {
       ami_sim_rng r;
       ami_sim_rng_seed3(&r, hseed, 0xC10D, (uint64_t)(abs_min / 5));

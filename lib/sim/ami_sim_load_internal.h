@@ -38,6 +38,9 @@ double ami__sim_sun_sin_elevation(int64_t t_ms, double lat_deg, double lon_deg);
  * sun): the shape PV generation is drawn from. */
 double ami__sim_clear_sky(int64_t t_ms, double lat_deg, double lon_deg);
 
+/* The same from the sine of the sun's elevation (already computed). */
+double ami__sim_clear_sky_se(double sin_elevation);
+
 /* Fills h->bins for absolute slot `slot` of a synthetic household. */
 void ami__sim_expand_synthetic(ami_sim_household *h, int64_t slot);
 

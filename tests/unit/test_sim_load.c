@@ -279,7 +279,8 @@ static void check_consistency(ami_sim_household *h, uint64_t t0,
     assert_int_equal(e.load_uj, p.load_mw);
     assert_int_equal(e.gen_uj, p.gen_mw);
     assert_int_equal(e.reactive_mvarms, p.q_mvar);
-    assert_int_equal(e.import_uj - e.export_uj, p.p_mw);
+    assert_int_equal(e.import_uj, p.p_mw > 0 ? p.p_mw : 0);
+    assert_int_equal(e.export_uj, p.p_mw < 0 ? -p.p_mw : 0);
     assert_int_equal(p.p_mw, p.load_mw - p.gen_mw);
     assert_true(p.load_mw >= 0 && p.gen_mw >= 0);
   }
