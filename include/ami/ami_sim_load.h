@@ -23,7 +23,9 @@
  *    each with its power factor and harmonic signature, reproducible by seed.
  *
  * Everything is a pure function of (model, seed, time): any instant can be
- * asked in any order in O(1). A household caches the one half hour it last
+ * asked in any order in O(1). The shape of a half hour is drawn from a
+ * xoshiro256** generator seeded from (seed, household, half hour), see
+ * ami_sim_rng.h. A household caches the one half hour it last
  * expanded (720 bytes), so stepping forward costs one expansion per half
  * hour (about a microsecond) and a few integer operations per query. Many
  * households share one parsed dataset (read-only, thread-safe to share);
@@ -35,7 +37,24 @@
  * is constant except that it is 1 mW higher during the first `rem` ms, so
  * the integral of the power the model reports is exactly the bin's energy.
  *
- * Time is Unix time in milliseconds (UTC); nothing here reads a clock.
+ * Time is Unix time in milliseconds (UTC), below 2^62; nothing here reads
+ * a clock.
+ *
+ * HOW A METER EMULATOR USES IT
+ *   1. Once per process: decompress the dataset (zcat/unzip in the app),
+ *      ami_sim_dataset_parse_lcl(bytes, len, NULL, NULL, &ds, &line).
+ *   2. Per meter: ami_sim_household_init(&h, ds, i % households, seed_i),
+ *      optionally ami_sim_household_set_offset(&h, some days) so meters that
+ *      share a dataset household do not move in step; or
+ *      ami_sim_household_init_synthetic(&h, NULL, seed_i).
+ *   3. Waveform path: each cycle (or each few), ami_sim_household_power(&h,
+ *      t, &p): P, Q and the harmonic hint set the current's amplitude, phase
+ *      and distortion; P < 0 is export (the current reverses).
+ *      Register path (large steps): ami_sim_household_energy(&h, t0, t1, &e)
+ *      gives +A (import_uj), -A (export_uj) and reactive energy for the
+ *      step, exactly the integral of the power the waveform path would use.
+ *   The meter's registers then add up, half hour by half hour, to the real
+ *   dataset's values.
  */
 #ifndef AMI_SIM_LOAD_H
 #define AMI_SIM_LOAD_H
@@ -75,8 +94,9 @@ typedef enum ami_sim_slot_flag {
   AMI_SIM_SLOT_MEASURED = 0,     /* the dataset's own value */
   AMI_SIM_SLOT_INTERPOLATED = 1, /* short gap (<= 2 h): linear between the
                                     neighbouring measured slots */
-  AMI_SIM_SLOT_SUBSTITUTED = 2,  /* long gap: the same time of the week from
-                                    the nearest week that has a value */
+  AMI_SIM_SLOT_SUBSTITUTED = 2,  /* long or open-ended gap: the household's
+                                    mean for the same time of the week (its
+                                    overall mean if never measured then) */
   AMI_SIM_SLOT_NO_DATA = 3       /* the household has no value at all: 0 */
 } ami_sim_slot_flag;
 
@@ -263,8 +283,8 @@ void ami_sim_household_power(ami_sim_household *h, uint64_t t_ms,
                              ami_sim_power *out);
 
 /* Energy over [t0_ms, t1_ms) (empty when t1 <= t0): the exact integral of
- * ami_sim_household_power over the interval. O(number of half hours
- * touched). */
+ * ami_sim_household_power over the interval. O(minutes touched), plus one
+ * half-hour expansion per half hour not cached. */
 void ami_sim_household_energy(ami_sim_household *h, uint64_t t0_ms,
                               uint64_t t1_ms, ami_sim_energy *out);
 
