@@ -100,12 +100,29 @@ typedef enum ami_sim_slot_flag {
   AMI_SIM_SLOT_NO_DATA = 3       /* the household has no value at all: 0 */
 } ami_sim_slot_flag;
 
+/* Daylight-saving rules for local clocks (the datasets' and the synthetic
+ * households' behaviour). */
+typedef enum ami_sim_dst {
+  AMI_SIM_DST_NONE = 0,
+  AMI_SIM_DST_AU_SE = 1, /* NSW, Victoria, ACT, Tasmania since 2008: from
+                            the first Sunday of October 02:00 standard time
+                            to the first Sunday of April 03:00 daylight */
+  AMI_SIM_DST_EU = 2     /* EU since 1996: last Sunday of March 01:00 UTC to
+                            last Sunday of October 01:00 UTC */
+} ami_sim_dst;
+
+/* The daylight-saving shift (0 or 3,600,000 ms) in force at Unix time
+ * t_ms for a clock `std_offset_min` minutes east of UTC following `rule`.
+ * Local clock time = t_ms + std_offset_min * 60000 + this. */
+int64_t ami_sim_dst_shift_ms(ami_sim_dst rule, int64_t t_ms,
+                             int32_t std_offset_min);
+
 /* Bounds on what a parser will accept (hostile input must not make it
  * allocate without limit). Zero fields take the defaults given. */
 typedef struct ami_sim_parse_limits {
   uint32_t max_households; /* default 100,000 */
   uint32_t max_slots;      /* per household; default 10 years of slots */
-  uint64_t max_cells;      /* households x slots; default 2^25 */
+  uint64_t max_cells;      /* households x slots; default 2^24 (16.7 M) */
 } ami_sim_parse_limits;
 
 /* Parse the London "SmartMeter Energy Consumption Data in London
@@ -135,11 +152,15 @@ int ami_sim_dataset_parse_lcl(const uint8_t *bytes, size_t len,
 
 /* Parse an Ausgrid solar-home half-hourly CSV with header `,GC,GG`
  * (timestamp, general consumption kWh, gross PV generation kWh), one
- * household. Timestamps are local clock time at `utc_offset_min` minutes
- * east of UTC (Ausgrid: +600, AEST, no daylight saving in the series).
- * Same contract as ami_sim_dataset_parse_lcl. */
+ * household. Ausgrid's days always have 48 half hours labelled in local
+ * CIVIL time (daylight saving included, the transition days regularised):
+ * the series is kept on a regular grid at the standard offset
+ * `utc_offset_min` (Sydney: +600), and `dst` (Sydney: AMI_SIM_DST_AU_SE)
+ * only moves the sun used to shape the PV within each half hour, so the
+ * shape follows the real sun (the data's midsummer noon is 13:00 on its
+ * labels). Same contract as ami_sim_dataset_parse_lcl. */
 int ami_sim_dataset_parse_ausgrid(const uint8_t *bytes, size_t len,
-                                  int32_t utc_offset_min,
+                                  int32_t utc_offset_min, ami_sim_dst dst,
                                   const ami_allocator *alloc,
                                   const ami_sim_parse_limits *limits,
                                   ami_sim_dataset **out, uint64_t *err_line);
@@ -210,7 +231,8 @@ typedef struct ami_sim_synth_params {
   int32_t pv_wp;       /* PV peak power (W at 1 kW/m^2) */
   double latitude_deg; /* site: sun position for PV and lighting */
   double longitude_deg;
-  int32_t utc_offset_min; /* local clock for behaviour (meals, charging) */
+  int32_t utc_offset_min; /* local clock for behaviour (meals, charging): */
+  ami_sim_dst dst;        /* standard offset and daylight-saving rule */
 } ami_sim_synth_params;
 
 /* Draws a household: standby 40-150 W, fridge 70-150 W, lighting, and with

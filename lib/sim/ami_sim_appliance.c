@@ -68,6 +68,39 @@ double ami__sim_clear_sky(int64_t t_ms, double lat_deg, double lon_deg) {
 }
 
 /* ---------------------------------------------------------------------- */
+/* Daylight saving                                                         */
+
+static int64_t first_sunday(int32_t y, unsigned m) {
+  int64_t d = ami_days_from_civil(y, m, 1);
+  return d + (7 - (int64_t)ami_weekday_from_days(d)) % 7;
+}
+
+static int64_t last_sunday(int32_t y, unsigned m) {
+  int64_t d = ami_days_from_civil(y, m, ami_days_in_month(y, m));
+  return d - (int64_t)ami_weekday_from_days(d) % 7;
+}
+
+int64_t ami_sim_dst_shift_ms(ami_sim_dst rule, int64_t t_ms,
+                             int32_t std_offset_min) {
+  const int64_t hour = 3600000;
+  if (rule != AMI_SIM_DST_AU_SE && rule != AMI_SIM_DST_EU)
+    return 0;
+  int64_t local = t_ms + (int64_t)std_offset_min * 60000;
+  int32_t y;
+  unsigned m, d;
+  ami_civil_from_days(ami__sim_floordiv(local, DAY_MS), &y, &m, &d);
+  if (rule == AMI_SIM_DST_AU_SE) {
+    /* In local standard time both transitions happen at 02:00. */
+    int64_t start = first_sunday(y, 10) * DAY_MS + 2 * hour;
+    int64_t end = first_sunday(y, 4) * DAY_MS + 2 * hour;
+    return local >= start || local < end ? hour : 0;
+  }
+  int64_t start = last_sunday(y, 3) * DAY_MS + hour; /* UTC */
+  int64_t end = last_sunday(y, 10) * DAY_MS + hour;
+  return t_ms >= start && t_ms < end ? hour : 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Household draw                                                          */
 
 void ami_sim_synth_params_random(ami_sim_synth_params *p, uint64_t seed) {
@@ -88,9 +121,10 @@ void ami_sim_synth_params_random(ami_sim_synth_params *p, uint64_t seed) {
     p->appliances |= AMI_SIM_HAS_HEAT_PUMP;
   if (ami_sim_rng_below(&r, 100) < 30)
     p->appliances |= AMI_SIM_HAS_PV;
-  p->latitude_deg = 51.5074; /* London */
+  p->latitude_deg = 51.5074; /* London: GMT, BST in summer */
   p->longitude_deg = -0.1278;
   p->utc_offset_min = 0;
+  p->dst = AMI_SIM_DST_EU;
 }
 
 void ami_sim_household_init_synthetic(ami_sim_household *h,
@@ -192,7 +226,8 @@ static void minute(const ami_sim_household *h, int64_t t_min,
                    const day_plan *today, const day_plan *yesterday, mix *x) {
   const ami_sim_synth_params *p = &h->synth;
   int64_t mid = t_min + AMI_SIM_BIN_MS / 2;
-  int64_t local = t_min + (int64_t)p->utc_offset_min * 60000;
+  int64_t local = t_min + (int64_t)p->utc_offset_min * 60000 +
+                  ami_sim_dst_shift_ms(p->dst, t_min, p->utc_offset_min);
   int32_t m = (int32_t)(ami__sim_floormod(local, DAY_MS) / 60000);
   int64_t abs_min = ami__sim_floordiv(t_min, AMI_SIM_BIN_MS);
   uint64_t hseed = h->seed, hk = h->seed;
@@ -287,7 +322,9 @@ void ami__sim_expand_synthetic(ami_sim_household *h, int64_t s) {
   h->cached_flag = AMI_SIM_SLOT_MEASURED;
   for (unsigned j = 0; j < AMI_SIM_BINS; j++) {
     int64_t t = s * (int64_t)AMI_SIM_SLOT_MS + (int64_t)j * AMI_SIM_BIN_MS;
-    int64_t local = t + (int64_t)h->synth.utc_offset_min * 60000;
+    int64_t local =
+        t + (int64_t)h->synth.utc_offset_min * 60000 +
+        ami_sim_dst_shift_ms(h->synth.dst, t, h->synth.utc_offset_min);
     int64_t day = ami__sim_floordiv(local, DAY_MS);
     if (today.day != day) {
       if (today.day == day - 1)

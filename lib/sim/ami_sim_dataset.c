@@ -41,6 +41,7 @@ typedef struct format {
   const char *default_id; /* id of the one household of id-less formats */
   uint32_t slot_ms;
   int32_t utc_offset_min;
+  ami_sim_dst dst;
   double lat, lon;
   int (*parse)(const struct format *f, const char *p, size_t n, row *r);
 } format;
@@ -590,7 +591,7 @@ static int parse(const format *f, const uint8_t *bytes, size_t len,
   if (!out || (!bytes && len))
     return AMI_E_INVAL;
   *out = NULL;
-  ami_sim_parse_limits lim = {100000, 0, (uint64_t)1 << 25};
+  ami_sim_parse_limits lim = {100000, 0, (uint64_t)1 << 24};
   lim.max_slots = (uint32_t)(3653ull * 86400000 / f->slot_ms);
   if (lim_in) {
     if (lim_in->max_households)
@@ -628,6 +629,8 @@ static int parse(const format *f, const uint8_t *bytes, size_t len,
     ds->slots = (uint32_t)slots;
     ds->slot_ms = f->slot_ms;
     ds->start_ms = c.tmin;
+    ds->utc_offset_min = f->utc_offset_min;
+    ds->dst = f->dst;
     ds->latitude_deg = f->lat;
     ds->longitude_deg = f->lon;
     size_t cells = (size_t)slots * c.ids.n;
@@ -671,20 +674,22 @@ int ami_sim_dataset_parse_lcl(const uint8_t *bytes, size_t len,
                               const ami_sim_parse_limits *limits,
                               ami_sim_dataset **out, uint64_t *err_line) {
   static const format f = {AMI_SIM_DS_LCL,  "LCLid,", "",
-                           AMI_SIM_SLOT_MS, 0,        51.5074,
-                           -0.1278,         parse_lcl};
+                           AMI_SIM_SLOT_MS, 0,        AMI_SIM_DST_NONE,
+                           51.5074,         -0.1278,  parse_lcl};
   return parse(&f, bytes, len, alloc, limits, out, err_line);
 }
 
 int ami_sim_dataset_parse_ausgrid(const uint8_t *bytes, size_t len,
-                                  int32_t utc_offset_min,
+                                  int32_t utc_offset_min, ami_sim_dst dst,
                                   const ami_allocator *alloc,
                                   const ami_sim_parse_limits *limits,
                                   ami_sim_dataset **out, uint64_t *err_line) {
-  if (utc_offset_min < -16 * 60 || utc_offset_min > 16 * 60)
+  if (utc_offset_min < -16 * 60 || utc_offset_min > 16 * 60 ||
+      (unsigned)dst > AMI_SIM_DST_EU)
     return AMI_E_RANGE;
   format f = {AMI_SIM_DS_AUSGRID, ",GC,GG", "ausgrid", AMI_SIM_SLOT_MS,
-              utc_offset_min,     -33.87,   151.21,    parse_ausgrid};
+              utc_offset_min,     dst,      -33.87,    151.21,
+              parse_ausgrid};
   return parse(&f, bytes, len, alloc, limits, out, err_line);
 }
 
@@ -695,8 +700,8 @@ int ami_sim_dataset_parse_uci(const uint8_t *bytes, size_t len,
                               ami_sim_dataset **out, uint64_t *err_line) {
   if (utc_offset_min < -16 * 60 || utc_offset_min > 16 * 60)
     return AMI_E_RANGE;
-  format f = {AMI_SIM_DS_UCI, "index,", "uci", AMI_SIM_BIN_MS,
-              utc_offset_min, 48.778,   2.290, parse_uci};
+  format f = {AMI_SIM_DS_UCI,   "index,", "uci", AMI_SIM_BIN_MS, utc_offset_min,
+              AMI_SIM_DST_NONE, 48.778,   2.290, parse_uci};
   return parse(&f, bytes, len, alloc, limits, out, err_line);
 }
 

@@ -177,20 +177,20 @@ static void shape_consumption(shaper *s, ami_sim_rng *r, int64_t e_uj,
 }
 
 /* Shapes a half hour of PV generation g_uj (>= 0) into gen[]: a clear-sky
- * curve for the site at the data's own time (t_data_ms = start of the
- * slot), dimmed by passing clouds (a smoothed random process whose depth is
- * drawn per slot), scaled so the bins sum to g_uj exactly (cumulative
+ * curve for the site at the data's own time (t_sun_ms = the real UTC start
+ * of the slot), dimmed by passing clouds (a smoothed random process whose depth
+ * is drawn per slot), scaled so the bins sum to g_uj exactly (cumulative
  * rounding). 5 % is spread flat, all of it when the sun model calls the
  * slot night but the data says it produced (dawn, dusk, sensor offsets). */
 static void shape_pv(int64_t *gen, ami_sim_rng *r, int64_t g_uj,
-                     int64_t t_data_ms, double lat, double lon) {
+                     int64_t t_sun_ms, double lat, double lon) {
   double w[AMI_SIM_BINS], total = 0, depth = ami_sim_rng_uniform(r);
   double u = ami_sim_rng_uniform(r);
   depth *= depth * 0.8; /* mostly light clouds, now and then deep ones */
   for (unsigned j = 0; j < AMI_SIM_BINS; j++) {
     u = 0.6 * u + 0.4 * ami_sim_rng_uniform(r);
     double cs = ami__sim_clear_sky(
-        t_data_ms + (int64_t)j * AMI_SIM_BIN_MS + AMI_SIM_BIN_MS / 2, lat, lon);
+        t_sun_ms + (int64_t)j * AMI_SIM_BIN_MS + AMI_SIM_BIN_MS / 2, lat, lon);
     w[j] = cs * (1.0 - depth * u);
     total += w[j];
   }
@@ -255,8 +255,11 @@ static void expand_dataset(ami_sim_household *h, int64_t s) {
   if (ds->b) {
     int64_t gen[AMI_SIM_BINS];
     int64_t g_uj = (int64_t)ds->b[row + (size_t)k] * AMI_SIM_UJ_PER_MWH;
-    shape_pv(gen, &r, g_uj, ds->start_ms + k * (int64_t)AMI_SIM_SLOT_MS,
-             ds->latitude_deg, ds->longitude_deg);
+    /* The labels are civil time: in daylight saving the sun was an hour
+     * earlier than the regular grid says. */
+    int64_t t_data = ds->start_ms + k * (int64_t)AMI_SIM_SLOT_MS;
+    t_data -= ami_sim_dst_shift_ms(ds->dst, t_data, ds->utc_offset_min);
+    shape_pv(gen, &r, g_uj, t_data, ds->latitude_deg, ds->longitude_deg);
     store(h, &sh, gen);
   } else {
     store(h, &sh, NULL);

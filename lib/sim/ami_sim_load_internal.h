@@ -25,7 +25,9 @@ struct ami_sim_dataset {
   int32_t *b;
   uint8_t *flags;
   char (*ids)[AMI__SIM_ID_MAX + 1];
-  double latitude_deg; /* where the data was measured (PV shape) */
+  int32_t utc_offset_min; /* standard offset of the data's clock */
+  ami_sim_dst dst;        /* its daylight saving (moves only the sun) */
+  double latitude_deg;    /* where the data was measured (PV shape) */
   double longitude_deg;
 };
 

@@ -145,8 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                    &line);
     break;
   case 1:
-    rc = ami_sim_dataset_parse_ausgrid(data + 1, size - 1, 600, NULL, &limits,
-                                       &ds, &line);
+    rc = ami_sim_dataset_parse_ausgrid(
+        data + 1, size - 1, 600, AMI_SIM_DST_AU_SE, NULL, &limits, &ds, &line);
     break;
   default:
     rc = ami_sim_dataset_parse_uci(data + 1, size - 1, 60, NULL, &limits, &ds,

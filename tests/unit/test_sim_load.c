@@ -455,8 +455,8 @@ static void test_ausgrid_pv(void **state) {
   size_t len;
   char *text = read_sample("ausgrid-sample.csv", &len);
   ami_sim_dataset *ds = NULL;
-  assert_ami_ok(ami_sim_dataset_parse_ausgrid((uint8_t *)text, len, 600, NULL,
-                                              NULL, &ds, NULL));
+  assert_ami_ok(ami_sim_dataset_parse_ausgrid(
+      (uint8_t *)text, len, 600, AMI_SIM_DST_AU_SE, NULL, NULL, &ds, NULL));
   free(text);
   assert_int_equal(ami_sim_dataset_kind_of(ds), AMI_SIM_DS_AUSGRID);
   assert_int_equal(ami_sim_dataset_households(ds), 1);
@@ -626,6 +626,36 @@ static void test_rng(void **state) {
   }
 }
 
+/* Daylight-saving transitions, instants taken from the system's tz
+ * database (TZ=Australia/Sydney and TZ=Europe/London `date -d @...`). */
+static void test_dst(void **state) {
+  (void)state;
+  const int64_t h = 3600000, s = 1000;
+  /* Sydney: AEDT from 2011-10-02 02:00 AEST (1317484800), AEST again from
+   * 2012-04-01 03:00 AEDT (1333209600). */
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_AU_SE, 1317484799 * s, 600),
+                   0);
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_AU_SE, 1317484800 * s, 600),
+                   h);
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_AU_SE, 1326117600 * s, 600),
+                   h); /* Jan */
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_AU_SE, 1333209599 * s, 600),
+                   h);
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_AU_SE, 1333209600 * s, 600),
+                   0);
+  /* London: BST from 2013-03-31 01:00Z to 2013-10-27 01:00Z. */
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_EU, 1364691599 * s, 0), 0);
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_EU, 1364691600 * s, 0), h);
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_EU, 1382835599 * s, 0), h);
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_EU, 1382835600 * s, 0), 0);
+  assert_int_equal(ami_sim_dst_shift_ms(AMI_SIM_DST_NONE, 1371254400 * s, 0),
+                   0);
+  ami_sim_dataset *ds;
+  assert_ami(AMI_E_RANGE, ami_sim_dataset_parse_ausgrid((const uint8_t *)"", 0,
+                                                        600, (ami_sim_dst)7,
+                                                        NULL, NULL, &ds, NULL));
+}
+
 /* ---------------------------------------------------------------------- */
 /* A fleet                                                                 */
 
@@ -758,8 +788,8 @@ static void test_full_ausgrid(void **state) {
   char *text = ami_test_read_file(path, &len);
   assert_non_null(text);
   ami_sim_dataset *ds = NULL;
-  assert_ami_ok(ami_sim_dataset_parse_ausgrid((uint8_t *)text, len, 600, NULL,
-                                              NULL, &ds, NULL));
+  assert_ami_ok(ami_sim_dataset_parse_ausgrid(
+      (uint8_t *)text, len, 600, AMI_SIM_DST_AU_SE, NULL, NULL, &ds, NULL));
   free(text);
   /* 2011-07-01 .. 2012-06-30: 366 days of 48 slots, none missing. */
   assert_int_equal(ami_sim_dataset_slots(ds), 366 * 48);
@@ -817,6 +847,7 @@ int main(void) {
       cmocka_unit_test(test_ausgrid_pv),
       cmocka_unit_test(test_uci_minutes),
       cmocka_unit_test(test_synthetic),
+      cmocka_unit_test(test_dst),
       cmocka_unit_test(test_fleet),
       cmocka_unit_test(test_full_lcl),
       cmocka_unit_test(test_full_ausgrid),
