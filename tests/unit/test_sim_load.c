@@ -588,6 +588,29 @@ static void test_synthetic(void **state) {
     else
       assert_true(gen_day < 1.5 * sp.pv_wp / 1000.0); /* January */
   }
+  /* Per-appliance power factor and harmonics: while the EV charges (an
+   * active-PFC charger, tan phi 0.05, low distortion) the household's Q/P
+   * and 3rd harmonic are small; with only standby electronics on, the
+   * current is rich in harmonics. */
+  ami_sim_synth_params ev = sp;
+  ev.appliances = AMI_SIM_HAS_EV;
+  ami_sim_household e;
+  ami_sim_household_init_synthetic(&e, &ev, 7);
+  unsigned charging = 0, standby_only = 0;
+  for (int i = 0; i < 7 * 1440; i++) {
+    ami_sim_power p;
+    ami_sim_household_power(&e, T20130615 + (uint64_t)i * 60000, &p);
+    if (p.load_mw >= ev.ev_w * 1000) {
+      charging++;
+      assert_true(p.q_mvar * 10 < p.load_mw);
+      assert_true(p.h3_permille < 150);
+    } else if (p.load_mw == ev.standby_w * 1000) {
+      standby_only++;
+      assert_true(p.h3_permille > 500);
+      assert_true(p.q_mvar < 0); /* rectifier front ends: capacitive */
+    }
+  }
+  assert_true(charging > 60 && standby_only > 60);
   /* A different seed gives a different household day. */
   ami_sim_household c;
   ami_sim_household_init_synthetic(&c, &sp, 100);
