@@ -13,6 +13,18 @@
 #include "ami/ami_caltime.h"
 #include "ami/ami_hex.h"
 
+#include <stdarg.h>
+
+/* A JSON path into `out` (truncated silently: paths are only for
+ * messages). */
+__attribute__((format(printf, 3, 4))) static void jpath(char *out, size_t cap,
+                                                        const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(out, cap, fmt, ap);
+  va_end(ap);
+}
+
 typedef struct ctx {
   char *err;
   size_t cap;
@@ -38,7 +50,7 @@ static int known_keys(ctx *x, const char *path, json_t *o,
       ok = ok || !strcmp(k, keys[i]);
     if (!ok) {
       char p[MCONF_MAX_PATH];
-      snprintf(p, sizeof p, "%s.%s", path, k);
+      jpath(p, sizeof p, "%s.%s", path, k);
       return fail(x, p, "unknown key");
     }
   }
@@ -48,7 +60,7 @@ static int known_keys(ctx *x, const char *path, json_t *o,
 static json_t *obj(ctx *x, json_t *parent, const char *path, const char *key,
                    char *sub, size_t scap) {
   json_t *v = json_object_get(parent, key);
-  snprintf(sub, scap, "%s.%s", path, key);
+  jpath(sub, scap, "%s.%s", path, key);
   if (v && !json_is_object(v)) {
     fail(x, sub, "expected an object");
     return NULL;
@@ -62,7 +74,7 @@ static int get_str(ctx *x, json_t *o, const char *path, const char *key,
   if (!v)
     return 0;
   char p[MCONF_MAX_PATH];
-  snprintf(p, sizeof p, "%s.%s", path, key);
+  jpath(p, sizeof p, "%s.%s", path, key);
   if (!json_is_string(v))
     return fail(x, p, "expected a string");
   if (json_string_length(v) >= cap)
@@ -77,7 +89,7 @@ static int get_int(ctx *x, json_t *o, const char *path, const char *key,
   if (!v)
     return 0;
   char p[MCONF_MAX_PATH];
-  snprintf(p, sizeof p, "%s.%s", path, key);
+  jpath(p, sizeof p, "%s.%s", path, key);
   if (!json_is_integer(v))
     return fail(x, p, "expected an integer");
   json_int_t i = json_integer_value(v);
@@ -97,7 +109,7 @@ static int get_bool(ctx *x, json_t *o, const char *path, const char *key,
   if (!v)
     return 0;
   char p[MCONF_MAX_PATH];
-  snprintf(p, sizeof p, "%s.%s", path, key);
+  jpath(p, sizeof p, "%s.%s", path, key);
   if (!json_is_boolean(v))
     return fail(x, p, "expected true or false");
   *out = json_is_true(v);
@@ -113,7 +125,7 @@ static int get_hex(ctx *x, json_t *o, const char *path, const char *key,
   if (!s[0])
     return 0;
   char p[MCONF_MAX_PATH];
-  snprintf(p, sizeof p, "%s.%s", path, key);
+  jpath(p, sizeof p, "%s.%s", path, key);
   if (ami_hex_decode(s, strlen(s), out, n, NULL) != (long)n) {
     char m[64];
     snprintf(m, sizeof m, "expected %zu bytes in hex", n);
@@ -208,7 +220,7 @@ static int tariff_days(ctx *x, meter_conf *c, json_t *a) {
   json_t *d;
   json_array_foreach(a, i, d) {
     char p[MCONF_MAX_PATH];
-    snprintf(p, sizeof p, "tariff.days[%zu]", i);
+    jpath(p, sizeof p, "tariff.days[%zu]", i);
     static const char *const keys[] = {"id", "switches", NULL};
     ami_meter_day_profile *dp = &c->calendar.days[i];
     int64_t id = 0;
@@ -221,20 +233,20 @@ static int tariff_days(ctx *x, meter_conf *c, json_t *a) {
     if (!json_is_array(sw) || json_array_size(sw) == 0 ||
         json_array_size(sw) > AMI_METER_MAX_SWITCHES) {
       char q[MCONF_MAX_PATH];
-      snprintf(q, sizeof q, "%s.switches", p);
+      jpath(q, sizeof q, "%s.switches", p);
       return fail(x, q, "expected an array of 1..12 switches");
     }
     size_t k;
     json_t *s;
     json_array_foreach(sw, k, s) {
       char q[MCONF_MAX_PATH];
-      snprintf(q, sizeof q, "%s.switches[%zu]", p, k);
+      jpath(q, sizeof q, "%s.switches[%zu]", p, k);
       static const char *const skeys[] = {"at", "rate", NULL};
       int64_t rate = 1;
       if (!json_is_object(s))
         return fail(x, q, "expected an object");
       char r[MCONF_MAX_PATH];
-      snprintf(r, sizeof r, "%s.at", q);
+      jpath(r, sizeof r, "%s.at", q);
       if (known_keys(x, q, s, skeys) ||
           hhmm(x, json_object_get(s, "at"), r, &dp->sw[k].hour,
                &dp->sw[k].minute) ||
@@ -256,16 +268,16 @@ static int tariff_weeks(ctx *x, meter_conf *c, json_t *a) {
   json_t *w;
   json_array_foreach(a, i, w) {
     char p[MCONF_MAX_PATH], q[MCONF_MAX_PATH];
-    snprintf(p, sizeof p, "tariff.weeks[%zu]", i);
+    jpath(p, sizeof p, "tariff.weeks[%zu]", i);
     static const char *const keys[] = {"name", "days", NULL};
     if (!json_is_object(w))
       return fail(x, p, "expected an object");
-    snprintf(q, sizeof q, "%s.name", p);
+    jpath(q, sizeof q, "%s.name", p);
     if (known_keys(x, p, w, keys) ||
         pname(x, json_object_get(w, "name"), q, &c->calendar.weeks[i].name))
       return -1;
     json_t *d = json_object_get(w, "days");
-    snprintf(q, sizeof q, "%s.days", p);
+    jpath(q, sizeof q, "%s.days", p);
     if (!json_is_array(d) || json_array_size(d) != 7)
       return fail(x, q, "expected 7 day ids, Monday first");
     for (size_t k = 0; k < 7; k++) {
@@ -288,20 +300,20 @@ static int tariff_seasons(ctx *x, meter_conf *c, json_t *a) {
   json_t *s;
   json_array_foreach(a, i, s) {
     char p[MCONF_MAX_PATH], q[MCONF_MAX_PATH];
-    snprintf(p, sizeof p, "tariff.seasons[%zu]", i);
+    jpath(p, sizeof p, "tariff.seasons[%zu]", i);
     static const char *const keys[] = {"name", "start", "week", NULL};
     ami_meter_season *se = &c->calendar.seasons[i];
     if (!json_is_object(s))
       return fail(x, p, "expected an object");
     if (known_keys(x, p, s, keys))
       return -1;
-    snprintf(q, sizeof q, "%s.name", p);
+    jpath(q, sizeof q, "%s.name", p);
     if (pname(x, json_object_get(s, "name"), q, &se->name))
       return -1;
-    snprintf(q, sizeof q, "%s.week", p);
+    jpath(q, sizeof q, "%s.week", p);
     if (pname(x, json_object_get(s, "week"), q, &se->week_name))
       return -1;
-    snprintf(q, sizeof q, "%s.start", p);
+    jpath(q, sizeof q, "%s.start", p);
     json_t *st = json_object_get(s, "start");
     unsigned mo, d;
     char tail;
@@ -323,14 +335,14 @@ static int tariff_special(ctx *x, meter_conf *c, json_t *a) {
   json_t *s;
   json_array_foreach(a, i, s) {
     char p[MCONF_MAX_PATH], q[MCONF_MAX_PATH];
-    snprintf(p, sizeof p, "tariff.special_days[%zu]", i);
+    jpath(p, sizeof p, "tariff.special_days[%zu]", i);
     static const char *const keys[] = {"date", "day", NULL};
     int64_t day = 0;
     if (!json_is_object(s))
       return fail(x, p, "expected an object");
     if (known_keys(x, p, s, keys) || get_int(x, s, p, "day", 0, 255, &day))
       return -1;
-    snprintf(q, sizeof q, "%s.date", p);
+    jpath(q, sizeof q, "%s.date", p);
     json_t *dt = json_object_get(s, "date");
     unsigned y = 0xFFFF, mo, d;
     char tail;
@@ -340,9 +352,8 @@ static int tariff_special(ctx *x, meter_conf *c, json_t *a) {
                   : sscanf(t, "%4u-%2u-%2u%c", &y, &mo, &d, &tail);
     if (n != (every ? 2 : 3) || mo < 1 || mo > 12 || d < 1 || d > 31)
       return fail(x, q, "expected YYYY-MM-DD or *-MM-DD (every year)");
-    c->special[i] = (ami_meter_special_day){(uint16_t)(i + 1), (uint16_t)y,
-                                            (uint8_t)mo, (uint8_t)d,
-                                            (uint8_t)day};
+    c->special[i] = (ami_meter_special_day){
+        (uint16_t)(i + 1), (uint16_t)y, (uint8_t)mo, (uint8_t)d, (uint8_t)day};
   }
   c->meter.special_days = c->special;
   c->meter.nspecial_days = json_array_size(a);
@@ -350,11 +361,10 @@ static int tariff_special(ctx *x, meter_conf *c, json_t *a) {
 }
 
 static int tariff(ctx *x, meter_conf *c, json_t *o, const char *p) {
-  static const char *const keys[] = {"name", "days", "weeks", "seasons",
-                                     "special_days", NULL};
+  static const char *const keys[] = {"name",    "days",         "weeks",
+                                     "seasons", "special_days", NULL};
   char name[AMI_METER_MAX_NAME + 1] = "TARIFF";
-  if (known_keys(x, p, o, keys) ||
-      get_str(x, o, p, "name", name, sizeof name))
+  if (known_keys(x, p, o, keys) || get_str(x, o, p, "name", name, sizeof name))
     return -1;
   memcpy(c->calendar.name, name, strlen(name));
   c->calendar.name_len = (uint8_t)strlen(name);
@@ -372,9 +382,9 @@ static int tariff(ctx *x, meter_conf *c, json_t *o, const char *p) {
 
 static int recording(ctx *x, meter_conf *c, json_t *o, const char *p) {
   static const char *const keys[] = {
-      "lp1_period_s", "lp2_period_s",   "demand_period_s", "demand_window",
-      "billing_day",  "billing_hour",   "lp1_rows",        "event_rows",
-      NULL};
+      "lp1_period_s",  "lp2_period_s", "demand_period_s",
+      "demand_window", "billing_day",  "billing_hour",
+      "lp1_rows",      "event_rows",   NULL};
   int64_t lp1 = c->meter.lp1_period_s, lp2 = c->meter.lp2_period_s;
   int64_t dp = c->meter.demand_period_s, dw = c->meter.demand_periods;
   int64_t bd = c->meter.billing_day, bh = c->meter.billing_hour;
@@ -401,8 +411,8 @@ static int recording(ctx *x, meter_conf *c, json_t *o, const char *p) {
 }
 
 static int metrology(ctx *x, meter_conf *c, json_t *o, const char *p) {
-  static const char *const keys[] = {"phases", "nominal_voltage_v",
-                                     "imax_a", "sample_rate_hz",
+  static const char *const keys[] = {"phases",       "nominal_voltage_v",
+                                     "imax_a",       "sample_rate_hz",
                                      "frequency_hz", NULL};
   int64_t ph = c->phases, v = c->nominal_mv / 1000, im = c->imax_ma / 1000;
   int64_t sr = c->sample_rate, f = c->frequency_mhz / 1000;
@@ -426,9 +436,9 @@ static int metrology(ctx *x, meter_conf *c, json_t *o, const char *p) {
 /* "2026-01-01T00:00:00Z" (UTC) */
 static int utc_time(ctx *x, json_t *v, const char *p, int64_t *ms) {
   unsigned y, mo, d, h = 0, mi = 0, s = 0;
-  if (!json_is_string(v) || sscanf(json_string_value(v),
-                                   "%4u-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h,
-                                   &mi, &s) != 6 ||
+  if (!json_is_string(v) ||
+      sscanf(json_string_value(v), "%4u-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h,
+             &mi, &s) != 6 ||
       mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
     return fail(x, p, "expected YYYY-MM-DDTHH:MM:SSZ (UTC)");
   *ms = (ami_days_from_civil((int32_t)y, mo, d) * 86400 + h * 3600 + mi * 60 +
@@ -488,8 +498,7 @@ static int firmware(ctx *x, meter_conf *c, json_t *o, const char *p) {
   if (known_keys(x, p, o, keys) ||
       get_hex(x, o, p, "public_key", c->fw_pubkey, 65, &c->have_fw_key) ||
       get_str(x, o, p, "target", c->fw_target, sizeof c->fw_target) ||
-      get_str(x, o, p, "identifier", c->fw_identifier,
-              sizeof c->fw_identifier))
+      get_str(x, o, p, "identifier", c->fw_identifier, sizeof c->fw_identifier))
     return -1;
   if (c->have_fw_key && c->fw_pubkey[0] != 0x04)
     return fail(x, "firmware.public_key",
@@ -567,9 +576,8 @@ int meter_conf_load(meter_conf *c, const char *path, char *err, size_t cap) {
     goto out;
   }
   static const char *const keys[] = {
-      "identity", "network",    "security", "clock",    "tariff",
-      "recording", "metrology", "simulation", "firmware", "control",
-      "comment",  NULL};
+      "identity",  "network",    "security", "clock",   "tariff",  "recording",
+      "metrology", "simulation", "firmware", "control", "comment", NULL};
   if ((rc = known_keys(&x, "$", root, keys)) != 0)
     goto out;
   static const struct {
