@@ -69,9 +69,9 @@ typedef enum ami_meter_disc_trigger {
 /* The state. Fields are readable; change them only through the functions
  * (they keep the bound COSEM object in step). */
 typedef struct ami_meter_disconnect {
-  uint8_t control_mode;  /* 0..6 */
-  uint8_t control_state; /* AMI_METER_DISC_* */
-  bool output_state;     /* true = supply connected */
+  uint8_t control_mode;            /* 0..6 */
+  uint8_t control_state;           /* AMI_METER_DISC_* */
+  bool output_state;               /* true = supply connected */
   ami_meter_ctl_event_fn on_event; /* may be NULL */
   void *user;                      /* borrowed, passed to on_event */
   ami_cosem_object *obj; /* bound object (borrowed from its model), or NULL */
@@ -112,7 +112,8 @@ void ami_meter_disconnect_step(ami_meter_disconnect *d, uint64_t now_ms,
                                const ami_meter_disconnect_inputs *in);
 
 /* The "supply connected" output (drive the relay from it). */
-static inline bool ami_meter_disconnect_connected(const ami_meter_disconnect *d) {
+static inline bool
+ami_meter_disconnect_connected(const ami_meter_disconnect *d) {
   return d->output_state;
 }
 

@@ -77,10 +77,10 @@ typedef struct ami_meter_limiter {
   /* ---- state (read only) */
   int64_t threshold_active;
   bool emergency_active;
-  bool tripped;  /* action_over ran and action_under has not yet */
-  bool above;    /* last value was over threshold_active */
-  bool fired;    /* this excursion's action already ran */
-  bool started;  /* a first value was seen */
+  bool tripped;      /* action_over ran and action_under has not yet */
+  bool above;        /* last value was over threshold_active */
+  bool fired;        /* this excursion's action already ran */
+  bool started;      /* a first value was seen */
   uint64_t since_ms; /* start of the current excursion */
   ami_meter_ctl_event_fn on_event; /* may be NULL */
   void *user;

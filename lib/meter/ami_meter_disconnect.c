@@ -44,11 +44,11 @@ static const transition transitions[] = {
 
 /* control_mode -> enabled transitions (IEC 62056-6-2 §4.5.8, attribute 4). */
 static const uint8_t mode_mask[7] = {
-    0,                                                 /* 0: none */
-    T('b') | T('c') | T('f') | T('g') | T('d') | T('e'), /* 1 */
-    T('b') | T('c') | T('f') | T('g') | T('a') | T('e'), /* 2 */
-    T('b') | T('c') | T('g') | T('d') | T('e'),          /* 3 */
-    T('b') | T('c') | T('g') | T('a') | T('e'),          /* 4 */
+    0,                                                            /* 0: none */
+    T('b') | T('c') | T('f') | T('g') | T('d') | T('e'),          /* 1 */
+    T('b') | T('c') | T('f') | T('g') | T('a') | T('e'),          /* 2 */
+    T('b') | T('c') | T('g') | T('d') | T('e'),                   /* 3 */
+    T('b') | T('c') | T('g') | T('a') | T('e'),                   /* 4 */
     T('b') | T('c') | T('f') | T('g') | T('d') | T('e') | T('h'), /* 5 */
     T('b') | T('c') | T('g') | T('d') | T('e') | T('h'),          /* 6 */
 };
@@ -60,8 +60,7 @@ static const transition *find(uint8_t mode, uint8_t state,
     return NULL;
   for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++) {
     const transition *x = &transitions[i];
-    if (x->trigger == t && x->from == state &&
-        (mode_mask[mode] & T(x->letter)))
+    if (x->trigger == t && x->from == state && (mode_mask[mode] & T(x->letter)))
       return x;
   }
   return NULL;
@@ -184,11 +183,11 @@ static int disc_invoke(void *ud, ami_cosem_object *obj, unsigned method,
     *result = AMI_COSEM_DAR_OTHER_REASON;
     return AMI_OK;
   }
-  (void)ami_meter_disconnect_trigger(
-      d,
-      method == 1 ? AMI_METER_DISC_REMOTE_DISCONNECT
-                  : AMI_METER_DISC_REMOTE_RECONNECT,
-      ami_cosem_object_request_now(obj));
+  (void)ami_meter_disconnect_trigger(d,
+                                     method == 1
+                                         ? AMI_METER_DISC_REMOTE_DISCONNECT
+                                         : AMI_METER_DISC_REMOTE_RECONNECT,
+                                     ami_cosem_object_request_now(obj));
   return AMI_OK;
 }
 

@@ -294,9 +294,8 @@ static bool write_emergency(ami_meter_limiter *l, ami_axdr_dec *d,
   int64_t sec = 0;
   uint8_t hund;
   bool set = dt.date.year != AMI_COSEM_YEAR_UNSPEC;
-  if (set &&
-      ami_cosem_datetime_to_utc(&dt, AMI_COSEM_DEV_STANDARD, &sec, &hund) !=
-          AMI_OK)
+  if (set && ami_cosem_datetime_to_utc(&dt, AMI_COSEM_DEV_STANDARD, &sec,
+                                       &hund) != AMI_OK)
     return false;
   l->emergency_id = id;
   l->emergency_set = set;
