@@ -193,7 +193,9 @@ int ami_meter_prepay_invoke_emergency(ami_meter_prepay *p, uint64_t now_ms) {
   return AMI_OK;
 }
 
-/* Low credit, exhaustion and reconnection after every change of credit.
+/* Low credit, exhaustion and reconnection after every change of credit,
+ * enforced only for an active account in prepayment mode (a credit-mode
+ * account is charged but never warned or disconnected).
  * `local` NULL (a change from a DLMS request between ticks) never starts a
  * disconnection: the next step decides it with the local time. */
 static unsigned evaluate(ami_meter_prepay *p, uint64_t now,
@@ -201,7 +203,9 @@ static unsigned evaluate(ami_meter_prepay *p, uint64_t now,
   if (p->emergency_auto && p->token_credit <= 0 && emergency_offered(p))
     (void)ami_meter_prepay_invoke_emergency(p, now);
   int64_t avail = ami_meter_prepay_available(p);
-  if (avail <= p->low_credit_threshold) {
+  bool enforce =
+      p->payment_mode == 2 && p->account_status == AMI_METER_ACCOUNT_ACTIVE;
+  if (enforce && avail <= p->low_credit_threshold) {
     if (!p->low_warned)
       report(p, AMI_EV_CREDIT_LOW, now);
     p->low_warned = true;
@@ -209,8 +213,6 @@ static unsigned evaluate(ami_meter_prepay *p, uint64_t now,
     p->low_warned = false;
   }
   unsigned acts = 0;
-  bool enforce =
-      p->payment_mode == 2 && p->account_status == AMI_METER_ACCOUNT_ACTIVE;
   if (avail <= 0 && enforce) {
     if (!p->exhausted)
       report(p, AMI_EV_CREDIT_EXHAUSTED, now);

@@ -367,6 +367,7 @@ static void test_prepay_standing_charge(void **st) {
   pp_step(&f, 1000 + 3 * day + 5, 0, 1, noon_monday());
   assert_int_equal(f.p.standing.total_paid, 135);
   assert_int_equal(f.p.token_credit, -135);
+  assert_int_equal(f.ev.n, 0); /* credit mode: no warnings, no cut-off */
   /* price 12.5 cents a day (125 x 10^-1): 12, 13 (25), 12, 13 ... */
   f.p.standing.price_scale = -1;
   f.p.standing.table[0].per_unit = 125;
