@@ -294,7 +294,7 @@ int ami_meter_prepay_token_make(const ami_crypto *c, ami_crypto_key *key,
   uint8_t iv[AMI_CRYPTO_GCM_IV_LEN];
   token_iv(seq, iv);
   ami_span aad[2] = {ami_span_make(meter_id, 8), ami_span_make(out, 10)};
-  uint8_t none[1];
+  uint8_t none[1] = {0};
   return c->gcm_seal(c->user_data, key, iv, aad, 2, none, 0, none, out + 10,
                      16);
 }
@@ -332,7 +332,7 @@ static int token_check(ami_meter_prepay *p, const uint8_t *t, size_t len) {
   uint8_t iv[AMI_CRYPTO_GCM_IV_LEN];
   token_iv(seq, iv);
   ami_span aad[2] = {ami_span_make(p->meter_id, 8), ami_span_make(t, 10)};
-  uint8_t none[1];
+  uint8_t none[1] = {0};
   int rc = p->crypto->gcm_open(p->crypto->user_data, p->token_key, iv, aad, 2,
                                none, 0, none, t + 10, 16);
   if (rc != AMI_OK)

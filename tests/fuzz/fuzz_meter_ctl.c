@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
       abort();                                                                 \
   } while (0)
 
-static const uint8_t KEY[16] = {1, 2, 3, 4, 5, 6, 7, 8,
+static const uint8_t KEY[16] = {1, 2,  3,  4,  5,  6,  7,  8,
                                 9, 10, 11, 12, 13, 14, 15, 16};
 static const uint8_t METER_ID[8] = {'O', 'A', 'M', 'F', 'U', 'Z', 'Z', '1'};
 
@@ -153,8 +153,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 2: { /* ACTION */
       ami_wr_init(&w, out, sizeof out);
       bool has = false;
-      (void)app->action(app->user_data, &info, &desc,
-                        ami_span_make(val, vlen), &w, &has, &dar);
+      (void)app->action(app->user_data, &info, &desc, ami_span_make(val, vlen),
+                        &w, &has, &dar);
       break;
     }
     default: { /* a meter tick */
