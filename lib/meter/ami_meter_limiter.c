@@ -11,6 +11,7 @@
 #include "ami/ami_axdr.h"
 #include "ami/ami_cosem_time.h"
 #include "ami/ami_meter_events.h"
+#include "meter_ctl_internal.h"
 
 static void report(const ami_meter_limiter *l, uint16_t code, uint64_t now) {
   if (l->on_event)
@@ -44,8 +45,9 @@ static bool emergency_now(const ami_meter_limiter *l, uint64_t now_ms) {
   if (!member)
     return false;
   int64_t now = (int64_t)now_ms;
-  int64_t start = l->emergency_start_s * 1000;
-  int64_t end = start + (int64_t)l->emergency_duration_s * 1000;
+  int64_t start = ami__meter_sat_mul(l->emergency_start_s, 1000);
+  int64_t end =
+      ami__meter_sat_add(start, (int64_t)l->emergency_duration_s * 1000);
   return now >= start && now < end; /* [start, end) */
 }
 

@@ -11,6 +11,11 @@
 #include <string.h>
 
 #include "ami/ami_meter_events.h"
+#include "meter_ctl_internal.h"
+
+#define ADD ami__meter_sat_add
+#define SUB ami__meter_sat_sub
+#define MUL ami__meter_sat_mul
 
 static void report(const ami_meter_prepay *p, uint16_t code, uint64_t now) {
   if (p->on_event)
@@ -68,7 +73,7 @@ void ami_meter_prepay_set_token_key(ami_meter_prepay *p, const ami_crypto *c,
 }
 
 int64_t ami_meter_prepay_available(const ami_meter_prepay *p) {
-  return p->token_credit + (p->emergency_in_use ? p->emergency_left : 0);
+  return ADD(p->token_credit, p->emergency_in_use ? p->emergency_left : 0);
 }
 
 /* ---- friendly periods ---------------------------------------------------- */
@@ -116,9 +121,9 @@ static int16_t per_unit(const ami_meter_charge *c, uint8_t rate) {
  * exponent divides, and the remainder waits in c->residue. */
 static int64_t accrue(ami_meter_charge *c, int64_t units, int16_t pu, int exp) {
   if (exp >= 0)
-    return units * pu * pow10i(exp);
+    return MUL(MUL(units, pu), pow10i(exp));
   int64_t den = pow10i(-exp);
-  int64_t total = c->residue + units * pu;
+  int64_t total = ADD(c->residue, MUL(units, pu));
   c->residue = total % den;
   return total / den;
 }
@@ -127,7 +132,7 @@ static int64_t accrue(ami_meter_charge *c, int64_t units, int16_t pu, int exp) {
  * credit in use, then token credit below 0 (debt). */
 static void deduct(ami_meter_prepay *p, int64_t amount) {
   if (amount <= 0) {
-    p->token_credit -= amount;
+    p->token_credit = SUB(p->token_credit, amount);
     return;
   }
   int64_t t = p->token_credit > 0 ? p->token_credit : 0;
@@ -139,7 +144,7 @@ static void deduct(ami_meter_prepay *p, int64_t amount) {
     p->emergency_left -= t;
     amount -= t;
   }
-  p->token_credit -= amount;
+  p->token_credit = SUB(p->token_credit, amount);
 }
 
 static void collect(ami_meter_prepay *p, ami_meter_charge *c, int64_t amount,
@@ -147,7 +152,7 @@ static void collect(ami_meter_prepay *p, ami_meter_charge *c, int64_t amount,
   if (!amount)
     return;
   deduct(p, amount);
-  c->total_paid += amount;
+  c->total_paid = ADD(c->total_paid, amount);
   c->last_amount = amount;
   c->last_collection_ms = now;
 }
@@ -168,14 +173,16 @@ static void charge_standing(ami_meter_prepay *p, uint64_t now) {
   if (!c->ntable || !c->period_s)
     return;
   uint64_t period = (uint64_t)c->period_s * 1000u;
-  while (now >= c->last_collection_ms &&
-         now - c->last_collection_ms >= period) {
-    int64_t a = accrue(c, 1, per_unit(c, 0), c->price_scale);
-    deduct(p, a);
-    c->total_paid += a;
-    c->last_amount = a;
-    c->last_collection_ms += period;
-  }
+  if (now < c->last_collection_ms || now - c->last_collection_ms < period)
+    return;
+  /* every whole period since the last collection, in one go */
+  uint64_t k = (now - c->last_collection_ms) / period;
+  int64_t a = accrue(c, k > INT64_MAX ? INT64_MAX : (int64_t)k, per_unit(c, 0),
+                     c->price_scale);
+  deduct(p, a);
+  c->total_paid = ADD(c->total_paid, a);
+  c->last_amount = a;
+  c->last_collection_ms += k * period;
 }
 
 /* ---- credit state -------------------------------------------------------- */
@@ -241,11 +248,12 @@ static unsigned evaluate(ami_meter_prepay *p, uint64_t now,
 void ami_meter_prepay_add_credit(ami_meter_prepay *p, int64_t amount,
                                  uint64_t now_ms) {
   if (p->emergency_in_use) {
-    p->token_credit -= p->emergency_preset - p->emergency_left; /* repay */
+    p->token_credit = SUB(p->token_credit,
+                          p->emergency_preset - p->emergency_left); /* repay */
     p->emergency_left = p->emergency_preset;
     p->emergency_in_use = false;
   }
-  p->token_credit += amount;
+  p->token_credit = ADD(p->token_credit, amount);
   /* A reconnection found between ticks waits for the next step. */
   p->pending |= (uint8_t)evaluate(p, now_ms, NULL);
 }

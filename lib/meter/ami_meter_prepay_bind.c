@@ -12,6 +12,7 @@
 
 #include "ami/ami_axdr.h"
 #include "ami/ami_cosem_time.h"
+#include "meter_ctl_internal.h"
 
 enum { O_ACCOUNT, O_TOKEN, O_EMERGENCY, O_ENERGY, O_STANDING, O_GATEWAY };
 
@@ -83,9 +84,9 @@ static uint8_t credit_status_bits(const ami_meter_prepay *p) {
 }
 
 static int64_t debt(const ami_meter_prepay *p) {
-  int64_t d = p->token_credit < 0 ? -p->token_credit : 0;
+  int64_t d = p->token_credit < 0 ? ami__meter_sat_sub(0, p->token_credit) : 0;
   if (p->emergency_in_use)
-    d += p->emergency_preset - p->emergency_left;
+    d = ami__meter_sat_add(d, p->emergency_preset - p->emergency_left);
   return d;
 }
 
@@ -228,8 +229,8 @@ static int credit_write(ami_meter_prepay *p, bool em, unsigned attr,
     p->emergency_threshold = v;
   } else {
     p->emergency_preset = v;
-    if (!p->emergency_in_use)
-      p->emergency_left = v;
+    if (!p->emergency_in_use || p->emergency_left > v)
+      p->emergency_left = v; /* never more left than the preset */
   }
   return AMI_OK;
 }
@@ -248,7 +249,8 @@ static int credit_invoke(ami_meter_prepay *p, bool em, unsigned method,
       *result = AMI_COSEM_DAR_OTHER_REASON;
       return AMI_OK;
     }
-    ami_meter_prepay_add_credit(p, method == 1 ? v : v - p->token_credit, now);
+    ami_meter_prepay_add_credit(
+        p, method == 1 ? v : ami__meter_sat_sub(v, p->token_credit), now);
     return AMI_OK;
   case 3:
     (void)ami_axdr_get_enum(d, &e);

@@ -610,6 +610,27 @@ static void test_prepay_emergency_credit(void **st) {
   pp_teardown(&f);
 }
 
+/* Absurd prices and energies saturate at the int64 limits instead of
+ * wrapping (signed overflow would be undefined behaviour). */
+static void test_prepay_saturation(void **st) {
+  (void)st;
+  pp_fixture f;
+  pp_setup(&f);
+  f.p.energy.commodity_scale = -3; /* per mWh */
+  f.p.energy.price_scale = 6;
+  f.p.energy.ntable = 1;
+  f.p.energy.table[0].per_unit = 32767;
+  pp_step(&f, 1, INT64_MAX / 2, 1, noon_monday());
+  assert_true(f.p.token_credit == -INT64_MAX); /* 0 - the saturated charge */
+  assert_true(f.p.energy.total_paid == INT64_MAX);
+  pp_step(&f, 2, INT64_MAX / 2, 1, noon_monday());
+  assert_true(f.p.token_credit == INT64_MIN);
+  assert_true(ami_meter_prepay_available(&f.p) == INT64_MIN);
+  ami_meter_prepay_add_credit(&f.p, INT64_MAX, 3);
+  assert_int_equal(f.p.token_credit, -1);
+  pp_teardown(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_disconnect_table),
@@ -625,6 +646,7 @@ int main(void) {
       cmocka_unit_test(test_prepay_low_and_exhaust_counts),
       cmocka_unit_test(test_prepay_friendly_deferral),
       cmocka_unit_test(test_prepay_emergency_credit),
+      cmocka_unit_test(test_prepay_saturation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
