@@ -32,6 +32,7 @@
 #include "ami/ami_meter_disconnect.h"
 #include "ami/ami_meter_limiter.h"
 #include "ami/ami_meter_prepay.h"
+#include "ami/ami_meter_supply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -160,24 +161,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     default: { /* a meter tick */
       uint8_t v[6] = {0};
       memcpy(v, val, vlen < 6 ? vlen : 6);
-      unsigned la = ami_meter_limiter_step(&l, now, (int64_t)v[0] * 100000);
-      ami_meter_prepay_inputs in;
+      ami_meter_supply_inputs in;
       memset(&in, 0, sizeof in);
-      in.energy_mwh = (int64_t)v[1] * 10000;
-      in.tariff_rate = v[2] % 4;
-      in.local.year = 2026;
-      in.local.month = 11;
-      in.local.day = 23;
-      in.local.hour = v[3] % 24;
-      in.local.day_of_week = (uint8_t)(1 + v[4] % 7);
-      unsigned pa = ami_meter_prepay_step(&p, now, &in);
-      ami_meter_disconnect_inputs di = {
-          (la & AMI_METER_LIMITER_ACT_OVER) ||
-              (pa & AMI_METER_PREPAY_ACT_DISCONNECT),
-          (la & AMI_METER_LIMITER_ACT_UNDER) ||
-              (pa & AMI_METER_PREPAY_ACT_RECONNECT),
-          (v[5] & 1) != 0};
-      ami_meter_disconnect_step(&d, now, &di);
+      in.monitored_milli = (int64_t)v[0] * 100000;
+      in.prepay.energy_mwh = (int64_t)v[1] * 10000;
+      in.prepay.tariff_rate = v[2] % 4;
+      in.prepay.local.year = 2026;
+      in.prepay.local.month = 11;
+      in.prepay.local.day = 23;
+      in.prepay.local.hour = v[3] % 24;
+      in.prepay.local.day_of_week = (uint8_t)(1 + v[4] % 7);
+      in.button = (v[5] & 1) != 0;
+      bool on = ami_meter_supply_tick(&d, &l, &p, now, &in);
+      CHECK(on == d.output_state);
       break;
     }
     }

@@ -18,6 +18,7 @@
 #include "ami/ami_meter_events.h"
 #include "ami/ami_meter_limiter.h"
 #include "ami/ami_meter_prepay.h"
+#include "ami/ami_meter_supply.h"
 
 /* ---- an event recorder --------------------------------------------------- */
 
@@ -631,6 +632,60 @@ static void test_prepay_saturation(void **st) {
   pp_teardown(&f);
 }
 
+/* The tick glue: a limiter trip and an exhausted account together; the
+ * supply comes back (mode 6, local reconnection) only when both allow. */
+static void test_supply_tick_both(void **st) {
+  (void)st;
+  pp_fixture f;
+  pp_setup(&f);
+  f.p.energy.ntable = 1;
+  f.p.energy.table[0].per_unit = 100; /* 1 cent per 10 Wh */
+  ami_meter_prepay_add_credit(&f.p, 5, 0);
+  ami_meter_limiter l;
+  ami_meter_limiter_init(&l, on_event, &f.ev);
+  ami_meter_limiter_set_thresholds(&l, 1000, 1000, 0); /* 1 kW */
+  l.min_under_s = 10;
+  ami_meter_disconnect d;
+  ami_meter_disconnect_init(&d, 6, on_event, &f.ev);
+  ami_meter_supply_inputs in;
+  memset(&in, 0, sizeof in);
+  in.prepay.tariff_rate = 1;
+  in.prepay.local = noon_monday();
+  /* 2 kW and 50 Wh at once: the limiter trips, the credit runs out */
+  in.monitored_milli = 2000000;
+  in.prepay.energy_mwh = 50000;
+  assert_false(ami_meter_supply_tick(&d, &l, &f.p, 1000, &in));
+  assert_false(ami_meter_limiter_supply_ok(&l));
+  assert_false(ami_meter_prepay_supply_ok(&f.p));
+  /* the load is gone: the limiter allows after 10 s, the account not */
+  in.monitored_milli = 0;
+  in.prepay.energy_mwh = 0;
+  assert_false(ami_meter_supply_tick(&d, &l, &f.p, 2000, &in));
+  assert_false(ami_meter_supply_tick(&d, &l, &f.p, 12000, &in));
+  assert_true(ami_meter_limiter_supply_ok(&l));
+  assert_int_equal(d.control_state, AMI_METER_DISC_READY);
+  /* a top-up: now both allow, local reconnection */
+  ami_meter_prepay_add_credit(&f.p, 100, 13000);
+  assert_true(ami_meter_supply_tick(&d, &l, &f.p, 14000, &in));
+  assert_int_equal(count(&f.ev, AMI_EV_LOCAL_CONNECT), 1);
+  /* and the other way round: limiter still tripped blocks a top-up's
+   * reconnection */
+  in.monitored_milli = 2000000;
+  in.prepay.energy_mwh = 1000000; /* 100 cents: exhausted again */
+  assert_false(ami_meter_supply_tick(&d, &l, &f.p, 15000, &in));
+  ami_meter_prepay_add_credit(&f.p, 1000, 16000);
+  in.prepay.energy_mwh = 0;
+  assert_false(ami_meter_supply_tick(&d, &l, &f.p, 17000, &in));
+  assert_int_equal(d.control_state, AMI_METER_DISC_READY);
+  /* a meter without limiter and prepayment: only the button matters */
+  ami_meter_disconnect d2;
+  ami_meter_disconnect_init(&d2, 1, NULL, NULL);
+  in.button = true;
+  assert_false(ami_meter_supply_tick(&d2, NULL, NULL, 1, &in));
+  assert_true(ami_meter_supply_tick(&d2, NULL, NULL, 2, &in));
+  pp_teardown(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_disconnect_table),
@@ -647,6 +702,7 @@ int main(void) {
       cmocka_unit_test(test_prepay_friendly_deferral),
       cmocka_unit_test(test_prepay_emergency_credit),
       cmocka_unit_test(test_prepay_saturation),
+      cmocka_unit_test(test_supply_tick_both),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
