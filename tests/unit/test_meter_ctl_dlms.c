@@ -341,6 +341,41 @@ static void test_dlms_disconnect(void **st) {
   meter_free(&mt);
 }
 
+/* Field frames: the remote_disconnect / remote_reconnect requests head-ends
+ * send to 0-0:96.3.10.255 as they appear in public tools and captures
+ * (wrapper 00 01 | src 00 01 | dst 00 01 | len 00 0F, then ACTION-Request
+ * normal C3 01, invoke-id-and-priority C1, class 00 46, OBIS 00 00 60 03
+ * 0A FF, method 01 / 02, parameters present 01, integer 0F 00). The
+ * answer must be ACTION-Response normal with result success and no return
+ * parameters (IEC 62056-5-3: C7 01 C1 00 00) in a wrapper frame back. */
+static void raw_frame(session *s, const char *req, const char *want) {
+  size_t n;
+  uint8_t *f = ami_test_hex(req, &n);
+  assert_ami_ok(ami_server_recv(s->s, f, n, s->now));
+  free(f);
+  uint8_t buf[256];
+  size_t got = ami_server_pull(s->s, buf, sizeof buf, s->now);
+  ami_test_assert_bytes(buf, got, want);
+  s->now += 1;
+}
+
+static void test_dlms_field_frames(void **st) {
+  (void)st;
+  meter mt;
+  meter_build(&mt, 1);
+  session s;
+  session_open(&s, &mt, 1, 1000);
+  raw_frame(&s, "0001 0001 0001 000F C301C1 0046 000060030AFF 01 01 0F00",
+            "0001 0001 0001 0005 C701C10000");
+  get_expect(&s, 70, OBIS_DISC, 3, "1600");
+  assert_int_equal(count(&mt, AMI_EV_REMOTE_DISCONNECT), 1);
+  raw_frame(&s, "0001 0001 0001 000F C301C1 0046 000060030AFF 02 01 0F00",
+            "0001 0001 0001 0005 C701C10000");
+  get_expect(&s, 70, OBIS_DISC, 3, "1602"); /* mode 1: d */
+  session_close(&s);
+  meter_free(&mt);
+}
+
 /* ---- Limiter over DLMS --------------------------------------------------- */
 
 /* One meter tick: the limiter on a power value, its actions into the
@@ -515,6 +550,21 @@ static void run_prepay(uint8_t mode, const char *state_after_topup) {
   tick_prepay(&mt, s.now, 0);
   get_expect(&s, 111, OBIS_ACCOUNT, 5, "05000003E8");
   get_expect(&s, 70, OBIS_DISC, 3, state_after_topup);
+  /* emergency credit 0-0:19.10.1: preset 500, offered at or below 100 of
+   * token credit -- not now (1000), so invoke_credit is refused */
+  const ami_obis em = ami_obis_make(0, 0, 19, 10, 1, 255);
+  assert_int_equal(set_hex(&s, 112, em, 9, "05000001F4"), 0);
+  assert_int_equal(set_hex(&s, 112, em, 10, "0500000064"), 0);
+  get_expect(&s, 112, em, 2, "05000001F4");
+  get_expect(&s, 112, em, 3, "1602"); /* credit_type emergency */
+  get_expect(&s, 112, em, 8, "1600"); /* enabled, not selectable */
+  assert_int_equal(action_hex(&s, 112, em, 3, "1600"), 250);
+  /* current_credit_status: in credit (bit 0), next credit enabled (bit 2) */
+  get_expect(&s, 111, OBIS_ACCOUNT, 4, "0408A0");
+  /* account reset clears credit and token history */
+  assert_int_equal(action_hex(&s, 111, OBIS_ACCOUNT, 3, "0F00"), 0);
+  get_expect(&s, 111, OBIS_ACCOUNT, 5, "0500000000");
+  get_expect(&s, 115, OBIS_TOKEN_GW, 2, "0900");
   session_close(&s);
   meter_free(&mt);
 }
@@ -532,6 +582,7 @@ static void test_dlms_prepay_mode5(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dlms_disconnect),
+      cmocka_unit_test(test_dlms_field_frames),
       cmocka_unit_test(test_dlms_limiter),
       cmocka_unit_test(test_dlms_prepay_mode1),
       cmocka_unit_test(test_dlms_prepay_mode5),
