@@ -118,9 +118,9 @@ ami_meter_disconnect_connected(const ami_meter_disconnect *d) {
 }
 
 /* BINDING. Add a Disconnect control object (class 70) named `ln` (use
- * 0-0:96.3.10.255) to `m` and attach `d` to it: attributes 2..4 are kept
- * in the model's storage in step with `d` (so ami_cosem_disconnect_state
- * stays right), a SET of control_mode goes through
+ * 0-0:96.3.10.255) to `m` and attach `d` to it: GETs of attributes 2..4
+ * answer from `d`, and the model's stored copy is kept in step (so
+ * ami_cosem_disconnect_state stays right), a SET of control_mode goes through
  * ami_meter_disconnect_set_mode (values over 6: other-reason), and the
  * methods remote_disconnect / remote_reconnect run the table (a trigger
  * the mode does not enable answers other-reason 250; one with no

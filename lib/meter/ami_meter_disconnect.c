@@ -148,6 +148,29 @@ void ami_meter_disconnect_step(ami_meter_disconnect *d, uint64_t now_ms,
 
 /* ---- binding ------------------------------------------------------------- */
 
+/* GET of attributes 2..4 answers from the state itself (the stored copy
+ * is for ami_cosem_disconnect_state and could lag only if storing it ran
+ * out of memory). */
+static int disc_read(void *ud, ami_cosem_object *obj, unsigned attr,
+                     const ami_apdu_selection *sel, uint64_t now_ms,
+                     ami_wr *out, uint8_t *dar) {
+  const ami_meter_disconnect *d = ud;
+  (void)obj;
+  (void)now_ms;
+  (void)dar;
+  if (sel && sel->present)
+    return AMI_E_NOT_FOUND;
+  if (attr == 2)
+    ami_axdr_put_bool(out, d->output_state);
+  else if (attr == 3)
+    ami_axdr_put_enum(out, d->control_state);
+  else if (attr == 4)
+    ami_axdr_put_enum(out, d->control_mode);
+  else
+    return AMI_E_NOT_FOUND;
+  return out->err;
+}
+
 /* SET control_mode (attribute 4): an enum 0..6. The other attributes are
  * read-only in the class and never reach here. */
 static int disc_write(void *ud, ami_cosem_object *obj, unsigned attr,
@@ -197,7 +220,7 @@ int ami_meter_disconnect_bind(ami_meter_disconnect *d, ami_cosem_model *m,
   int rc = ami_cosem_add_object(m, 70, ln, &o);
   if (rc != AMI_OK)
     return rc;
-  ami_cosem_callbacks cb = {NULL, disc_write, disc_invoke, d};
+  ami_cosem_callbacks cb = {disc_read, disc_write, disc_invoke, d};
   ami_cosem_object_set_callbacks(o, &cb);
   d->obj = o;
   mirror(d);
