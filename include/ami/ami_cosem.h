@@ -195,6 +195,10 @@ ami_cosem_object *ami_cosem_find(const ami_cosem_model *m, uint16_t class_id,
                                  ami_obis ln);
 uint16_t ami_cosem_object_class(const ami_cosem_object *obj);
 ami_obis ami_cosem_object_ln(const ami_cosem_object *obj);
+/* The now_ms of the GET/SET/ACTION the model is serving (or served last):
+ * the `write` and `invoke` callbacks take no time argument, so one that
+ * timestamps what it did (an event) reads it here. 0 before any request. */
+uint64_t ami_cosem_object_request_now(const ami_cosem_object *obj);
 /* Per-object callbacks (copied), overriding the model's. */
 void ami_cosem_object_set_callbacks(ami_cosem_object *obj,
                                     const ami_cosem_callbacks *cb);

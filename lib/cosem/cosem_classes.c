@@ -395,6 +395,20 @@ static const ami_cosem_method_desc charge_m[] = {
     M(4, "update_total_amount_remaining", t_i32),
     M(5, "set_total_amount_remaining", t_i32)};
 
+/* Token gateway (class 115, version 0): the last token entered, when,
+ * its description, how it came (0 remote, 1 local, 2 manual) and its
+ * status { status_code enum, data_value bit-string }; method enter. */
+static const uint8_t t_oct_array[] = {ARR, OCT};
+static const uint8_t t_token_status[] = {ST, 2, ENUM, BITS};
+static const ami_cosem_attr_desc token_gw_a[] = {
+    LN_ATTR,
+    A(2, "token", t_oct, R),
+    A(3, "token_time", t_dt, R),
+    A(4, "token_description", t_oct_array, R),
+    A(5, "token_delivery_method", t_enum, R),
+    A(6, "token_status", t_token_status, R)};
+static const ami_cosem_method_desc token_gw_m[] = {M(1, "enter", t_oct)};
+
 /* The table, ascending class id. */
 static const ami_cosem_class_desc classes[] = {
     CLASS_NM(1, 0, "Data", data_a),
@@ -419,6 +433,7 @@ static const ami_cosem_class_desc classes[] = {
     CLASS(111, 0, "Account", account_a, account_m),
     CLASS(112, 0, "Credit", credit_a, credit_m),
     CLASS(113, 0, "Charge", charge_a, charge_m),
+    CLASS(115, 0, "Token gateway", token_gw_a, token_gw_m),
 };
 
 const ami_cosem_class_desc *ami_cosem_classes(size_t *count) {

@@ -362,8 +362,13 @@ static int store_small(ami_cosem_object *o, unsigned attr, uint8_t tag,
 }
 
 /* remote_disconnect: output off, control_state disconnected (0);
- * remote_reconnect: output on, control_state connected (1). The full
- * state machine of the control modes is the meter application's. */
+ * remote_reconnect: output on, control_state connected (1) -- the bare
+ * default of a model without a meter behind it. The full state machine
+ * of the control modes (IEC 62056-6-2 §4.5.8, transitions a..h per
+ * control_mode) is lib/meter's: ami_meter_disconnect_bind attaches it
+ * through object callbacks, which take precedence over this hook, and
+ * keeps attributes 2..4 stored so ami_cosem_disconnect_state stays
+ * right. */
 static int disconnect_action(const ami__cosem_ctx *c, ami_cosem_object *o,
                              unsigned method, ami_span params, ami_wr *ret,
                              bool *has_return, uint8_t *result) {

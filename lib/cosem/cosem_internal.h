@@ -88,6 +88,7 @@ struct ami_cosem_model {
   ami__cosem_ldev ldevs[AMI__COSEM_MAX_LDEVS];
   size_t nldevs;
   ami_server_app app;
+  uint64_t req_now_ms; /* now_ms of the GET/SET/ACTION being served */
 };
 
 /* What a hook knows about the request: the engine's association info

@@ -492,6 +492,7 @@ static ami_cosem_object *resolve_get(ami_cosem_model *m,
                                      const ami_apdu_desc *attr,
                                      ami_cosem_assoc **assoc, uint8_t *dar) {
   *dar = AMI_COSEM_DAR_OBJECT_UNDEFINED;
+  m->req_now_ms = info->now_ms;
   ami_cosem_assoc *a = find_assoc(m, info);
   *assoc = a;
   if (!a)
@@ -556,6 +557,7 @@ int ami_cosem_set(ami_cosem_model *m, const ami_server_assoc_info *info,
                   const ami_apdu_desc *attr, const ami_apdu_selection *sel,
                   ami_span value, uint8_t *dar) {
   *dar = AMI_COSEM_DAR_OBJECT_UNDEFINED;
+  m->req_now_ms = info->now_ms;
   ami_cosem_assoc *a = find_assoc(m, info);
   if (!a)
     return AMI_OK;
@@ -605,6 +607,7 @@ int ami_cosem_action(ami_cosem_model *m, const ami_server_assoc_info *info,
                      bool *has_return, uint8_t *result) {
   *has_return = false;
   *result = AMI_COSEM_DAR_OBJECT_UNDEFINED;
+  m->req_now_ms = info->now_ms;
   ami_cosem_assoc *a = find_assoc(m, info);
   if (!a)
     return AMI_OK;
@@ -708,4 +711,10 @@ const ami_server_app *ami_cosem_server_app(ami_cosem_model *m) {
   m->app.set = app_set;
   m->app.action = app_action;
   return &m->app;
+}
+
+/* The callbacks' write and invoke carry no time; an application that
+ * timestamps what a request did (an event log entry) asks here. */
+uint64_t ami_cosem_object_request_now(const ami_cosem_object *obj) {
+  return obj->model->req_now_ms;
 }

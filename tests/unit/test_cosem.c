@@ -165,9 +165,9 @@ static void test_class_descriptions(void **state) {
   (void)state;
   size_t n;
   const ami_cosem_class_desc *cs = ami_cosem_classes(&n);
-  static const uint16_t required[] = {1,  3,  4,  5,   7,   8,  9,  11,
-                                      15, 17, 18, 20,  21,  22, 23, 40,
-                                      64, 70, 71, 111, 112, 113};
+  static const uint16_t required[] = {1,  3,  4,  5,   7,   8,   9,  11,
+                                      15, 17, 18, 20,  21,  22,  23, 40,
+                                      64, 70, 71, 111, 112, 113, 115};
   assert_int_equal(n, sizeof required / sizeof required[0]);
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
     assert_non_null(ami_cosem_class_find(required[i]));
