@@ -179,6 +179,19 @@ int ami_server_handle_expiry(ami_server *s, uint64_t now_ms);
 int ami_server_push(ami_server *s, ami_span data, uint32_t long_iip,
                     uint64_t now_ms);
 
+/* Push a DATA-NOTIFICATION with no association open: the meter's side of
+ * a connection it opened itself to a push destination (IEC 62056-6-2 Push
+ * Setup, class 40). The association config of `client_address` (the
+ * destination's client SAP, e.g. a pre-established push client) gives the
+ * protection: general-glo-ciphered with its keys when its context is
+ * ciphered, plain otherwise. The invocation counter continues across
+ * pushes of this engine (and through ic_load / ic_store). AMI_E_STATE when
+ * an association is open (use ami_server_push), AMI_E_NOT_FOUND for an
+ * unknown client, AMI_E_NO_KEY, AMI_E_INVAL, AMI_E_NOMEM. */
+int ami_server_push_unassociated(ami_server *s, uint16_t client_address,
+                                 ami_span data, uint32_t long_iip,
+                                 uint64_t now_ms);
+
 /* True while an association is open (HLS: also while pass 3 is pending). */
 bool ami_server_is_associated(const ami_server *s);
 

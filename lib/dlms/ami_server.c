@@ -867,13 +867,9 @@ static int handle_event(ami_server *s, const ami_link_event *ev) {
 /* ---------------------------------------------------------------------- */
 /* Push (IEC 62056-5-3 §8 DATA-NOTIFICATION service) */
 
-int ami_server_push(ami_server *s, ami_span data, uint32_t long_iip,
-                    uint64_t now_ms) {
-  if (!s || !data.p || data.len == 0)
-    return AMI_E_INVAL;
-  if (s->state != AMI__SRV_ASSOCIATED)
-    return AMI_E_STATE;
-  s->now_ms = now_ms;
+/* Encode and send a DataNotification; ciphered (general-glo, A+E) when
+ * the association config in force has a ciphered context. */
+static int push_send(ami_server *s, ami_span data, uint32_t long_iip) {
   ami_apdu a;
   memset(&a, 0, sizeof a);
   a.tag = AMI_APDU_DATA_NOTIFICATION;
@@ -899,6 +895,47 @@ int ami_server_push(ami_server *s, ami_span data, uint32_t long_iip,
     if (rc != AMI_OK)
       return rc;
   }
+}
+
+int ami_server_push(ami_server *s, ami_span data, uint32_t long_iip,
+                    uint64_t now_ms) {
+  if (!s || !data.p || data.len == 0)
+    return AMI_E_INVAL;
+  if (s->state != AMI__SRV_ASSOCIATED)
+    return AMI_E_STATE;
+  s->now_ms = now_ms;
+  return push_send(s, data, long_iip);
+}
+
+int ami_server_push_unassociated(ami_server *s, uint16_t client_address,
+                                 ami_span data, uint32_t long_iip,
+                                 uint64_t now_ms) {
+  if (!s || !data.p || data.len == 0)
+    return AMI_E_INVAL;
+  if (s->state != AMI__SRV_IDLE)
+    return AMI_E_STATE;
+  const ami_server_assoc_cfg *ac = NULL;
+  for (size_t i = 0; i < s->cfg.assoc_count; i++)
+    if (s->cfg.assocs[i].client_address == client_address)
+      ac = &s->cfg.assocs[i];
+  if (!ac)
+    return AMI_E_NOT_FOUND;
+  s->now_ms = now_ms;
+  /* The keys are set up once per engine: the invocation counter then runs
+   * on across the pushes of this connection (and from ic_load, if the
+   * application persists it, across connections). */
+  if (ac->context == AMI_ACSE_CTX_LN_CIPHERED &&
+      (!s->sec_ready || s->ac != ac)) {
+    if (s->sec_ready)
+      ami_sec_free(&s->sec);
+    s->sec_ready = false;
+    int rc = sec_setup(s, ac, ami_span_make(NULL, 0));
+    if (rc != AMI_OK)
+      return rc;
+  }
+  s->ac = ac;
+  s->client_address = client_address;
+  return push_send(s, data, long_iip);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -230,6 +230,62 @@ static void assoc_ciphered(fx *f, ami_sec_ctx *c) {
   assert_ami(ami_sec_set_key(c, AMI_SEC_KEY_DEDICATED, DK, 16), AMI_OK);
 }
 
+/* A push with no association: the meter's side of a connection it opened
+ * to a push destination. Plain for a plain association config; for a
+ * ciphered one general-glo-ciphered with that config's global keys (the
+ * client deciphers with EK/AK and the server's title), the invocation
+ * counter running on from push to push. */
+static void test_push_unassociated(void **state) {
+  (void)state;
+  static const uint8_t body[] = {0x11, 0x2A};
+  fx f;
+  fx_setup(&f, 1, NULL, AMI_OK);
+  assert_ami(
+      ami_server_push_unassociated(f.s, 99, ami_span_make(body, 2), 7, 5),
+      AMI_E_NOT_FOUND);
+  assert_ami(ami_server_push_unassociated(f.s, 1, ami_span_make(NULL, 0), 7, 5),
+             AMI_E_INVAL);
+  ami_sec_ctx c;
+  ami_sec_init(&c, ami_crypto_openssl());
+  assert_ami(ami_sec_set_key(&c, AMI_SEC_KEY_UNICAST, EK, 16), AMI_OK);
+  assert_ami(ami_sec_set_ak(&c, AK, 16), AMI_OK);
+  ami_sec_set_own_title(&c, CLIENT_TITLE);
+  ami_sec_set_peer_title(&c, SERVER_TITLE);
+  for (uint32_t k = 0; k < 2; k++) {
+    assert_ami(
+        ami_server_push_unassociated(f.s, 1, ami_span_make(body, 2), 7, 5),
+        AMI_OK);
+    f.out_len = ami_server_pull(f.s, f.out, sizeof f.out, 5);
+    assert_true(f.out_len > 20);
+    assert_int_equal(f.out[0], AMI_SEC_TAG_GENERAL_GLO);
+    uint8_t pl[64];
+    ami_wr w;
+    ami_wr_init(&w, pl, sizeof pl);
+    ami_sec_info info;
+    c.ic[AMI_SEC_KEY_UNICAST].rx_valid = false;
+    assert_ami(ami_sec_decrypt(&c, ami_span_make(f.out, f.out_len), &w, &info),
+               AMI_OK);
+    assert_int_equal(info.ic, k); /* 0, then 1: never a repeated nonce */
+    ami_test_assert_bytes(pl, w.len, "0F 00000007 00 112A");
+  }
+  ami_sec_free(&c);
+  fx_teardown(&f);
+
+  fx g;
+  fx_setup(&g, 16, NULL, AMI_OK);
+  assert_ami(
+      ami_server_push_unassociated(g.s, 16, ami_span_make(body, 2), 9, 5),
+      AMI_OK);
+  g.out_len = ami_server_pull(g.s, g.out, sizeof g.out, 5);
+  ami_test_assert_bytes(g.out, g.out_len, "0F 00000009 00 112A");
+  /* With an association open, pushes go through it instead. */
+  associate_none(&g);
+  assert_ami(
+      ami_server_push_unassociated(g.s, 16, ami_span_make(body, 2), 9, 5),
+      AMI_E_STATE);
+  fx_teardown(&g);
+}
+
 static void test_ciphered_dedicated_push(void **state) {
   (void)state;
   fx f;
@@ -590,6 +646,7 @@ int main(void) {
       cmocka_unit_test(test_null_inputs),
       cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_ciphered_dedicated_push),
+      cmocka_unit_test(test_push_unassociated),
       cmocka_unit_test(test_hls_plain_context),
       cmocka_unit_test(test_hls_sha256),
       cmocka_unit_test(test_hls_sha256_wrong),
