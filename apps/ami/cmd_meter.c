@@ -1,14 +1,17 @@
 /*
- * cmd_meter.c -- `ami meter --listen`: a reference DLMS/COSEM server.
+ * cmd_meter.c -- `ami meter`: a smart-meter emulator serving DLMS/COSEM.
  *
- * One COSEM object model (lib/cosem) behind one server engine per
- * connection (lib/dlms), over the TCP wrapper or HDLC-over-TCP, driven by
- * libuv (arch/posix). Three associations, as a utility configures them:
- *   client 16  public:      no security, read-only
- *   client  2  reader:      LLS (password), read-only
- *   client  1  management:  HLS-GMAC, ciphered context, full rights
- * The registers' values are synthetic functions of time for now; the meter
- * application (metrology, tariffs, events) replaces them in the next issue.
+ * The meter itself is meter_emu.c (load model -> waveforms -> metrology ->
+ * meter application, supply control, firmware update, pushes), configured
+ * from a JSON file (meter_config.h, docs/meter-config.md). This file is the
+ * I/O around it: a libuv TCP listener with one server engine (lib/dlms) per
+ * connection over the TCP wrapper or HDLC-over-TCP, the simulated clock
+ * (simulation.speed simulated seconds per real second), outgoing push
+ * connections, and signals (SIGUSR1: the supply fails / returns; SIGUSR2:
+ * the terminal cover opens / closes).
+ *
+ * Protocol timers (HDLC inactivity, block transfer) run on simulated time
+ * too: the meter has one clock.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -17,31 +20,31 @@
 #include <time.h>
 
 #include "ami/ami_acse.h"
-#include "ami/ami_axdr.h"
 #include "ami/ami_cosem.h"
 #include "ami/ami_crypto_openssl.h"
 #include "ami/ami_hdlc_link.h"
 #include "ami/ami_hex.h"
-#include "ami/ami_obis.h"
 #include "ami/ami_server.h"
 #include "ami/ami_wrapper_link.h"
 #include "ami_cli.h"
 #include "ami_posix_io.h"
+#include "meter_emu.h"
+
+#define PUSH_CLIENT 102u /* the push destination's client address (IDIS) */
 
 typedef struct meter {
-  ami_cosem_model *model;
-  ami_server_assoc_cfg assocs[3];
-  uint8_t password[32];
-  size_t password_len;
-  uint8_t system_title[8];
-  bool hdlc;
-  int64_t epoch_offset_ms; /* wall-clock ms = meter time + this */
-  uint64_t time_base;      /* meter time = uv_now + time_base, so that a
-                              recorded history has room before "now" */
-  uint64_t start_ms;
-  ami_cosem_object *profile;
+  meter_conf conf;
+  emu *e;
+  ami_server_assoc_cfg assocs[4];
+  uv_loop_t *loop;
+  uv_timer_t tick;
+  uv_signal_t sig_power, sig_cover;
+  uint64_t real0;  /* uv_now at start */
+  uint64_t sim0;   /* simulated UTC ms at start */
+  uint64_t lagged; /* simulated seconds skipped to keep up (never: see tick) */
+  bool verbose, cover_open;
+  uint32_t push_iip;
   unsigned long sessions;
-  bool verbose;
 } meter;
 
 typedef struct meter_session {
@@ -53,207 +56,72 @@ typedef struct meter_session {
   ami_link *l;
   ami_server *srv;
   char peer[64];
+  bool push_only; /* an outgoing push connection */
+  bool last_gasp;
 } meter_session;
 
-/* ---- synthetic live values ------------------------------------------------
- */
-
-typedef enum { V_IMPORT, V_EXPORT, V_VOLTAGE, V_CURRENT, V_POWER } value_kind;
-
-static int64_t live_value(value_kind k, uint64_t now_ms, uint64_t start_ms) {
-  double t = (double)((int64_t)now_ms - (int64_t)start_ms) / 1000.0;
-  switch (k) {
-  case V_IMPORT:
-    return 12345678 + (int64_t)(t * 0.35); /* Wh: a 1.26 kW average load */
-  case V_EXPORT:
-    return 2345 + (int64_t)(t * 0.02);
-  case V_VOLTAGE:
-    return 2300 + (int64_t)((now_ms / 1000) % 17) - 8; /* 0.1 V */
-  case V_CURRENT:
-    return 548 + (int64_t)((now_ms / 1000) % 29); /* 0.01 A */
-  case V_POWER:
-    return 1260 + (int64_t)((now_ms / 1000) % 41); /* W */
-  }
-  return 0;
+/* Simulated time now, continuous (the emulator steps whole seconds). */
+static uint64_t sim_now(const meter *m) {
+  uint64_t real = uv_now(m->loop) - m->real0;
+  return m->sim0 + (uint64_t)((double)real * m->conf.speed);
 }
 
-static int meter_read(void *ud, ami_cosem_object *obj, unsigned attr,
-                      const ami_apdu_selection *sel, uint64_t now_ms,
-                      ami_wr *out, uint8_t *dar) {
-  meter *m = ud;
-  (void)sel;
-  (void)dar;
-  if (ami_cosem_object_class(obj) != 3 || attr != 2)
-    return AMI_E_NOT_FOUND; /* storage and the model's own behaviour */
-  ami_obis ln = ami_cosem_object_ln(obj);
-  value_kind k = ln.c == 1    ? (ln.d == 8 ? V_IMPORT : V_POWER)
-                 : ln.c == 2  ? V_EXPORT
-                 : ln.c == 32 ? V_VOLTAGE
-                              : V_CURRENT;
-  int64_t v = live_value(k, now_ms, m->start_ms);
-  if (k == V_VOLTAGE || k == V_CURRENT)
-    ami_axdr_put_u16(out, (uint16_t)v);
-  else
-    ami_axdr_put_u32(out, (uint32_t)v);
-  return out->err;
+static uint64_t real_at(const meter *m, uint64_t sim) {
+  if (sim <= m->sim0)
+    return 0;
+  return (uint64_t)((double)(sim - m->sim0) / m->conf.speed);
 }
 
-/* ---- building the object model --------------------------------------------
- */
-
-static int put_value(ami_cosem_object *o, unsigned attr,
-                     void (*enc)(ami_wr *, const void *), const void *arg) {
-  uint8_t buf[256];
-  ami_wr w;
-  ami_wr_init(&w, buf, sizeof buf);
-  enc(&w, arg);
-  if (w.err)
-    return w.err;
-  return ami_cosem_set_attr(o, attr, ami_span_make(buf, w.len));
-}
-
-typedef struct su_arg {
-  int8_t scaler;
-  uint8_t unit;
-} su_arg;
-
-static void enc_scaler_unit(ami_wr *w, const void *a) {
-  const su_arg *su = a;
-  ami_axdr_put_struct(w, 2);
-  ami_axdr_put_i8(w, su->scaler);
-  ami_axdr_put_enum(w, su->unit);
-}
-
-static void enc_octets(ami_wr *w, const void *a) {
-  const char *s = a;
-  ami_axdr_put_octets(w, s, strlen(s));
-}
-
-static void enc_u32(ami_wr *w, const void *a) {
-  ami_axdr_put_u32(w, *(const uint32_t *)a);
-}
-
-static int add(meter *m, ami_cosem_assoc *const *assocs, uint16_t cls,
-               const char *obis, ami_cosem_object **out) {
-  ami_obis ln;
-  int rc = ami_obis_parse(obis, strlen(obis), &ln);
-  if (rc == AMI_OK)
-    rc = ami_cosem_add_object(m->model, cls, ln, out);
-  for (int i = 0; rc == AMI_OK && i < 3; i++)
-    rc = ami_cosem_assoc_add_object_role(
-        assocs[i], *out,
-        i == 2 ? AMI_COSEM_ROLE_MANAGEMENT
-               : (i == 1 ? AMI_COSEM_ROLE_READER : AMI_COSEM_ROLE_PUBLIC));
-  return rc;
-}
-
-static int build_model(meter *m, uint64_t now) {
-  int rc = ami_cosem_model_new(NULL, NULL, &m->model);
-  if (rc != AMI_OK)
-    return rc;
-  ami_cosem_callbacks cb = {meter_read, NULL, NULL, m};
-  ami_cosem_model_set_callbacks(m->model, &cb);
-  ami_obis assoc_ln[3];
-  ami_obis_parse("0-0:40.0.1*255", 14, &assoc_ln[0]);
-  ami_obis_parse("0-0:40.0.2*255", 14, &assoc_ln[1]);
-  ami_obis_parse("0-0:40.0.3*255", 14, &assoc_ln[2]);
-  ami_cosem_assoc *as[3];
-  static const uint16_t clients[3] = {16, 2, 1};
-  static const uint8_t mech[3] = {AMI_ACSE_MECH_NONE, AMI_ACSE_MECH_LLS,
-                                  AMI_ACSE_MECH_GMAC};
-  for (int i = 0; rc == AMI_OK && i < 3; i++)
-    rc = ami_cosem_add_association(m->model, clients[i], mech[i], assoc_ln[i],
-                                   &as[i]);
-  if (rc != AMI_OK)
-    return rc;
-  rc = ami_cosem_add_logical_device(m->model, 1, "OAM0000000000001", 16);
-  ami_cosem_object *clock, *ldn, *o, *imp, *exp;
-  if (rc == AMI_OK)
-    rc = add(m, as, 8, "0-0:1.0.0*255", &clock);
-  if (rc == AMI_OK) {
-    ami_cosem_clock_set_offset(clock, m->epoch_offset_ms);
-    rc = add(m, as, 1, "0-0:42.0.0*255", &ldn);
-  }
-  if (rc == AMI_OK)
-    rc = put_value(ldn, 2, enc_octets, "OAM0000000000001");
-  if (rc == AMI_OK)
-    rc = add(m, as, 1, "0-0:96.1.0*255", &o);
-  if (rc == AMI_OK)
-    rc = put_value(o, 2, enc_octets, "OPENAMI-REF-0001");
-  static const struct {
-    const char *obis;
-    int8_t scaler;
-    uint8_t unit;
-  } regs[] = {{"1-0:1.8.0*255", 0, 30},
-              {"1-0:2.8.0*255", 0, 30},
-              {"1-0:32.7.0*255", -1, 35},
-              {"1-0:31.7.0*255", -2, 33},
-              {"1-0:1.7.0*255", 0, 27}};
-  ami_cosem_object *reg[5] = {0};
-  for (size_t i = 0; rc == AMI_OK && i < 5; i++) {
-    rc = add(m, as, 3, regs[i].obis, &reg[i]);
-    su_arg su = {regs[i].scaler, regs[i].unit};
-    if (rc == AMI_OK)
-      rc = put_value(reg[i], 3, enc_scaler_unit, &su);
-  }
-  imp = reg[0];
-  exp = reg[1];
-  /* Load profile 1: 15-minute energy, one day already recorded. */
-  if (rc == AMI_OK)
-    rc = add(m, as, 7, "1-0:99.1.0*255", &m->profile);
-  if (rc == AMI_OK)
-    rc = ami_cosem_profile_add_column(m->profile, clock, 2, 0, 14);
-  if (rc == AMI_OK)
-    rc = ami_cosem_profile_add_column(m->profile, imp, 2, 0, 5);
-  if (rc == AMI_OK)
-    rc = ami_cosem_profile_add_column(m->profile, exp, 2, 0, 5);
-  if (rc == AMI_OK)
-    rc = ami_cosem_profile_set_capacity(m->profile, 96 * 40);
-  uint32_t period = 900;
-  if (rc == AMI_OK)
-    rc = put_value(m->profile, 4, enc_u32, &period);
-  for (int i = 96; rc == AMI_OK && i > 0; i--) {
-    uint64_t t = now > (uint64_t)i * 900000u ? now - (uint64_t)i * 900000u : 0;
-    rc = ami_cosem_profile_capture(m->profile, t);
-  }
-  return rc;
-}
-
-/* ---- sessions ---------------------------------------------------------------
+/* ---- server sessions -------------------------------------------------------
  */
 
 static int s_recv(void *sp, const uint8_t *p, size_t n, uint64_t now) {
   meter_session *s = sp;
-  int rc = ami_server_recv(s->srv, p, n, now + s->m->time_base);
-  return rc == AMI_OK ? 0 : -1;
+  (void)now;
+  return ami_server_recv(s->srv, p, n, sim_now(s->m)) == AMI_OK ? 0 : -1;
 }
 static size_t s_pull(void *sp, uint8_t *buf, size_t cap, uint64_t now) {
   meter_session *s = sp;
-  return ami_server_pull(s->srv, buf, cap, now + s->m->time_base);
+  (void)now;
+  return ami_server_pull(s->srv, buf, cap, sim_now(s->m));
 }
 static uint64_t s_expiry(void *sp) {
   meter_session *s = sp;
   uint64_t e = ami_server_expiry(s->srv);
   if (e == AMI_LINK_NO_EXPIRY)
     return AMI_IO_NO_EXPIRY;
-  return e > s->m->time_base ? e - s->m->time_base : 0;
+  return s->m->real0 + real_at(s->m, e);
 }
 static int s_handle_expiry(void *sp, uint64_t now) {
   meter_session *s = sp;
-  int rc = ami_server_handle_expiry(s->srv, now + s->m->time_base);
+  (void)now;
+  int rc = ami_server_handle_expiry(s->srv, sim_now(s->m));
   return rc == AMI_OK || rc == AMI_E_AGAIN ? 0 : -1;
+}
+static bool s_done(void *sp) {
+  meter_session *s = sp;
+  return s->push_only && !ami_server_want_write(s->srv);
 }
 static void s_closed(void *sp, int err) {
   meter_session *s = sp;
-  if (s->m->verbose)
+  if (s->push_only) {
+    if (s->m->verbose || err)
+      fprintf(stderr, "meter: %s push to %s %s\n",
+              s->last_gasp ? "last-gasp" : "alarm/interval",
+              s->m->conf.push_destination,
+              err ? uv_strerror(err) : "delivered");
+    if (!s->last_gasp)
+      emu_push_done(s->m->e, err == 0);
+  } else if (s->m->verbose) {
     fprintf(stderr, "meter: %s disconnected (%d)\n", s->peer, err);
+  }
   ami_server_free(s->srv);
   ami_link_free(s->l);
   free(s);
 }
 
 static const ami_io_session_ops session_ops = {
-    s_recv, s_pull, s_expiry, s_handle_expiry, NULL, s_closed};
+    s_recv, s_pull, s_expiry, s_handle_expiry, s_done, s_closed};
 
 static void on_associated(ami_server *srv, const ami_server_assoc_info *info,
                           void *ud) {
@@ -264,15 +132,14 @@ static void on_associated(ami_server *srv, const ami_server_assoc_info *info,
             s->peer, info->client_address, info->mechanism);
 }
 
-static void *accept_session(void *ud, const char *peer,
-                            const ami_io_session_ops **ops) {
-  meter *m = ud;
+static meter_session *session_new(meter *m, const char *peer, bool push) {
   meter_session *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
   s->m = m;
+  s->push_only = push;
   snprintf(s->peer, sizeof s->peer, "%s", peer);
-  if (m->hdlc) {
+  if (m->conf.hdlc && !push) {
     ami_hdlc_link_config lc;
     memset(&lc, 0, sizeof lc);
     lc.role = AMI_LINK_SERVER;
@@ -287,17 +154,17 @@ static void *accept_session(void *ud, const char *peer,
     memset(&wc, 0, sizeof wc);
     wc.role = AMI_LINK_SERVER;
     wc.own_wport = 1;
-    wc.peer_wport = 0; /* any client */
+    wc.peer_wport = push ? PUSH_CLIENT : 0; /* any client */
     s->l = ami_wrapper_link_init(&s->link.w, &wc);
   }
   ami_server_cfg cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.version = AMI_SERVER_VERSION;
   cfg.assocs = m->assocs;
-  cfg.assoc_count = 3;
-  memcpy(cfg.system_title, m->system_title, 8);
+  cfg.assoc_count = 4;
+  memcpy(cfg.system_title, m->conf.system_title, 8);
   cfg.crypto = ami_crypto_openssl();
-  cfg.app = ami_cosem_server_app(m->model);
+  cfg.app = ami_cosem_server_app(emu_model(m->e));
   cfg.link = s->l;
   cfg.max_response = 8u << 20;
   cfg.vaa_name = 0x0007;
@@ -308,6 +175,15 @@ static void *accept_session(void *ud, const char *peer,
     free(s);
     return NULL;
   }
+  return s;
+}
+
+static void *accept_session(void *ud, const char *peer,
+                            const ami_io_session_ops **ops) {
+  meter *m = ud;
+  meter_session *s = session_new(m, peer, false);
+  if (!s)
+    return NULL;
   m->sessions++;
   if (m->verbose)
     fprintf(stderr, "meter: connection from %s\n", peer);
@@ -315,37 +191,97 @@ static void *accept_session(void *ud, const char *peer,
   return s;
 }
 
+/* ---- pushes: the meter opens a connection to the destination ---------------
+ */
+
+static void send_push(void *user, ami_span body, bool last_gasp) {
+  meter *m = user;
+  char host[64] = "127.0.0.1";
+  long port;
+  meter_session *s = NULL;
+  if (ami_cli_split_hostport(m->conf.push_destination, host, sizeof host,
+                             &port) == 0)
+    s = session_new(m, m->conf.push_destination, true);
+  if (!s) {
+    if (!last_gasp)
+      emu_push_done(m->e, false);
+    return;
+  }
+  s->last_gasp = last_gasp;
+  int rc = ami_server_push_unassociated(s->srv, PUSH_CLIENT, body,
+                                        ++m->push_iip & 0xFFFFFFu, sim_now(m));
+  if (rc == AMI_OK)
+    rc = ami_io_tcp_connect(m->loop, host, (int)port, &session_ops, s, NULL);
+  if (rc != AMI_OK && rc != 0) {
+    fprintf(stderr, "meter: push to %s: %s\n", m->conf.push_destination,
+            rc < 0 && rc > -200 ? uv_strerror(rc) : ami_strerror(rc));
+    ami_server_free(s->srv);
+    ami_link_free(s->l);
+    free(s);
+    if (!last_gasp)
+      emu_push_done(m->e, false);
+  }
+}
+
+/* ---- the simulated clock, signals ------------------------------------------
+ */
+
+static void on_tick(uv_timer_t *t) {
+  meter *m = t->data;
+  /* At most 5 simulated minutes per tick, so connections stay served;
+   * when the machine cannot keep up, simulated time falls behind the
+   * requested speed rather than skipping seconds. */
+  emu_run_until(m->e, sim_now(m), 300);
+}
+
+static void on_power_signal(uv_signal_t *h, int sig) {
+  meter *m = h->data;
+  (void)sig;
+  bool on = !emu_readout(m->e)->voltage_present;
+  fprintf(stderr, "meter: supply %s\n", on ? "restored" : "FAILS");
+  emu_set_power(m->e, on);
+}
+
+static void on_cover_signal(uv_signal_t *h, int sig) {
+  meter *m = h->data;
+  (void)sig;
+  m->cover_open = !m->cover_open;
+  emu_tamper(m->e, m->cover_open ? AMI_METER_TAMPER_TERMINAL_COVER_OPEN
+                                 : AMI_METER_TAMPER_TERMINAL_COVER_CLOSE);
+}
+
 /* ---- the command
  * ------------------------------------------------------------- */
 
 static void meter_usage(FILE *f) {
   fputs(
-      "usage: ami meter --listen [ADDR:]PORT [options]\n"
+      "usage: ami meter [--config FILE] [--listen [ADDR:]PORT] [options]\n"
       "\n"
-      "A reference DLMS/COSEM server (a meter) on TCP: the IEC 62056-47 "
-      "wrapper\n"
-      "by default, or HDLC (IEC 62056-46) over TCP with --hdlc.\n"
+      "A smart-meter emulator speaking DLMS/COSEM over TCP (the IEC 62056-47\n"
+      "wrapper, or HDLC over TCP with --hdlc). Its registers come from a\n"
+      "metrology engine fed with simulated voltage and current waveforms of a\n"
+      "household (appliance models, or a real London / Sydney household from\n"
+      "../shared/data), in simulated time.\n"
       "\n"
       "associations:\n"
       "  client 16  public      no security, read-only\n"
-      "  client  2  reader      LLS password (--password), read-only\n"
-      "  client  1  management  HLS-GMAC, ciphered (--ek, --ak), full rights\n"
+      "  client  2  reader      LLS password, read-only\n"
+      "  client  1  management  HLS-GMAC, ciphered, full rights\n"
       "\n"
-      "objects: clock 0-0:1.0.0, logical device name 0-0:42.0.0, serial\n"
-      "0-0:96.1.0, registers 1-0:1.8.0 (Wh), 1-0:2.8.0 (Wh), 1-0:32.7.0 (V),\n"
-      "1-0:31.7.0 (A), 1-0:1.7.0 (W), load profile 1-0:99.1.0 (15 min, one "
-      "day\n"
-      "recorded), association views 0-0:40.0.0 and SAP assignment.\n"
-      "Register values are synthetic for now.\n"
-      "\n"
-      "options:\n"
-      "  --listen [ADDR:]PORT  where to listen (default address 127.0.0.1)\n"
+      "options (override the configuration file):\n"
+      "  --config FILE         JSON configuration (docs/meter-config.md)\n"
+      "  --listen [ADDR:]PORT  where to listen (default 127.0.0.1:4059)\n"
       "  --hdlc                HDLC framing (server address 1/17)\n"
+      "  --speed X             simulated seconds per real second (default 1)\n"
+      "  --start TIME          simulated start, UTC YYYY-MM-DDTHH:MM:SSZ\n"
+      "                        (default: now)\n"
       "  --password TEXT       LLS password of client 2 (default 12345678)\n"
       "  --ek HEX --ak HEX     management keys (default: the Green Book's)\n"
-      "  --system-title HEX    the meter's system title (default "
-      "4F414D0000000001)\n"
-      "  --verbose             log connections to standard error\n",
+      "  --system-title HEX    the meter's system title\n"
+      "  --verbose             log connections and pushes\n"
+      "\n"
+      "signals: SIGUSR1 the supply fails / returns (last-gasp push), SIGUSR2\n"
+      "the terminal cover opens / closes.\n",
       f);
 }
 
@@ -353,38 +289,127 @@ static int hexarg(const char *v, uint8_t *out, size_t n) {
   return ami_hex_decode(v, strlen(v), out, n, NULL) == (long)n ? 0 : -1;
 }
 
+/* The dataset of a replaying load model, decompressed when it is .gz (by
+ * the system's zcat: gzip is in every Debian). */
+static uint8_t *load_dataset(const char *path, size_t *len) {
+  size_t n = strlen(path);
+  if (n > 3 && !strcmp(path + n - 3, ".gz")) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "zcat -- '%s'", path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+      return NULL;
+    size_t cap = 1u << 20, used = 0;
+    uint8_t *b = malloc(cap);
+    while (b) {
+      size_t got = fread(b + used, 1, cap - used, p);
+      used += got;
+      if (used < cap)
+        break;
+      uint8_t *nb = realloc(b, cap * 2);
+      if (!nb) {
+        free(b);
+        b = NULL;
+      } else {
+        b = nb;
+        cap *= 2;
+      }
+    }
+    if (pclose(p) != 0 || !b) {
+      free(b);
+      return NULL;
+    }
+    *len = used;
+    return b;
+  }
+  return (uint8_t *)ami_cli_read_all(path, len);
+}
+
+static int parse_utc(const char *s, int64_t *ms) {
+  unsigned y, mo, d, h, mi, se;
+  if (sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h, &mi, &se) != 6)
+    return -1;
+  *ms = (ami_days_from_civil((int32_t)y, mo, d) * 86400 + h * 3600 + mi * 60 +
+         se) *
+        1000;
+  return 0;
+}
+
+static void setup_assocs(meter *m) {
+  const meter_conf *c = &m->conf;
+  for (int i = 0; i < 4; i++) {
+    ami_server_assoc_cfg *a = &m->assocs[i];
+    memset(a, 0, sizeof *a);
+    a->client_address = (uint16_t)(i == 0   ? 16
+                                   : i == 1 ? 2
+                                   : i == 2 ? 1
+                                            : PUSH_CLIENT);
+    a->context = i >= 2 ? AMI_ACSE_CTX_LN_CIPHERED : AMI_ACSE_CTX_LN;
+    a->mechanism = i == 0   ? AMI_ACSE_MECH_NONE
+                   : i == 1 ? AMI_ACSE_MECH_LLS
+                            : AMI_ACSE_MECH_GMAC;
+    /* get, set, action, selective access, block transfer, multiple
+     * references; plus general protection in the ciphered association. */
+    a->conformance = i >= 2 ? 0x00781F | 0x400000u : 0x00781F;
+    a->max_receive_pdu = 1024;
+    if (i == 1) {
+      a->password = (const uint8_t *)c->lls_password;
+      a->password_len = strlen(c->lls_password);
+    }
+    if (i >= 2) { /* the management keys; the push client (102) has no
+                     association in the model: it only receives pushes */
+      a->has_keys = true;
+      memcpy(a->ek, c->ek, 16);
+      memcpy(a->ak, c->ak, 16);
+    }
+  }
+}
+
 int ami_cmd_meter(int argc, char **argv) {
   static meter m;
   memset(&m, 0, sizeof m);
-  const char *listen = NULL;
-  uint8_t ek[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-  uint8_t ak[16] = {0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7,
-                    0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF};
-  memcpy(m.system_title, "OAM\0\0\0\0\1", 8);
-  memcpy(m.password, "12345678", 8);
-  m.password_len = 8;
+  meter_conf *c = &m.conf;
+  meter_conf_defaults(c);
+  const char *config = NULL;
+  for (int i = 1; i < argc; i++) /* the file first, options override it */
+    if (!strcmp(argv[i], "--config") && i + 1 < argc)
+      config = argv[i + 1];
+  if (config) {
+    char err[512];
+    if (meter_conf_load(c, config, err, sizeof err)) {
+      fprintf(stderr, "ami meter: %s: %s\n", config, err);
+      return 2;
+    }
+  }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       meter_usage(stdout);
       return 0;
-    } else if (!strcmp(a, "--listen") && v) {
-      listen = v;
+    } else if (!strcmp(a, "--config") && v) {
+      i++;
+    } else if (!strcmp(a, "--listen") && v && strlen(v) < sizeof c->listen) {
+      snprintf(c->listen, sizeof c->listen, "%s", v);
       i++;
     } else if (!strcmp(a, "--hdlc")) {
-      m.hdlc = true;
+      c->hdlc = true;
     } else if (!strcmp(a, "--verbose")) {
       m.verbose = true;
-    } else if (!strcmp(a, "--password") && v && strlen(v) <= 32) {
-      m.password_len = strlen(v);
-      memcpy(m.password, v, m.password_len);
+    } else if (!strcmp(a, "--speed") && v && atof(v) > 0 && atof(v) <= 1e6) {
+      c->speed = atof(v);
       i++;
-    } else if (!strcmp(a, "--ek") && v && !hexarg(v, ek, 16)) {
+    } else if (!strcmp(a, "--start") && v && !parse_utc(v, &c->start_utc_ms)) {
       i++;
-    } else if (!strcmp(a, "--ak") && v && !hexarg(v, ak, 16)) {
+    } else if (!strcmp(a, "--password") && v &&
+               strlen(v) < sizeof c->lls_password) {
+      snprintf(c->lls_password, sizeof c->lls_password, "%s", v);
+      i++;
+    } else if (!strcmp(a, "--ek") && v && !hexarg(v, c->ek, 16)) {
+      i++;
+    } else if (!strcmp(a, "--ak") && v && !hexarg(v, c->ak, 16)) {
       i++;
     } else if (!strcmp(a, "--system-title") && v &&
-               !hexarg(v, m.system_title, 8)) {
+               !hexarg(v, c->system_title, 8)) {
       i++;
     } else {
       fprintf(stderr, "ami meter: bad or incomplete option '%s'\n\n", a);
@@ -392,78 +417,64 @@ int ami_cmd_meter(int argc, char **argv) {
       return 2;
     }
   }
-  if (!listen) {
-    meter_usage(stderr);
-    return 2;
-  }
   char host[64] = "127.0.0.1";
   long port;
-  const char *colon = strrchr(listen, ':');
-  const char *port_text = listen;
-  if (colon) {
-    size_t hl = (size_t)(colon - listen);
-    if (hl == 0 || hl >= sizeof host) {
-      fprintf(stderr, "ami meter: bad address '%s'\n", listen);
-      return 2;
-    }
-    memcpy(host, listen, hl);
-    host[hl] = '\0';
-    port_text = colon + 1;
-  }
-  if (ami_cli_parse_long(port_text, 1, 65535, &port) != 0) {
-    fprintf(stderr, "ami meter: bad port in '%s'\n", listen);
+  if (ami_cli_split_hostport(c->listen, host, sizeof host, &port))
     return 2;
-  }
 
-  uv_loop_t *loop = uv_default_loop();
-  uv_update_time(loop);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t wall = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-  m.time_base = 400u * 86400000u; /* 400 days of history room */
-  uint64_t now = uv_now(loop) + m.time_base;
-  m.start_ms = now;
-  m.epoch_offset_ms = wall - (int64_t)now;
-
-  for (int i = 0; i < 3; i++) {
-    ami_server_assoc_cfg *a = &m.assocs[i];
-    a->client_address = (uint16_t)(i == 0 ? 16 : i == 1 ? 2 : 1);
-    a->context = i == 2 ? AMI_ACSE_CTX_LN_CIPHERED : AMI_ACSE_CTX_LN;
-    a->mechanism = i == 0   ? AMI_ACSE_MECH_NONE
-                   : i == 1 ? AMI_ACSE_MECH_LLS
-                            : AMI_ACSE_MECH_GMAC;
-    /* get, set, action, selective access, block transfer, multiple
-     * references; plus general protection in the ciphered association. */
-    a->conformance = i == 2 ? 0x00781F | 0x400000u : 0x00781F;
-    a->max_receive_pdu = 1024;
-    if (i == 1) {
-      a->password = m.password;
-      a->password_len = m.password_len;
-    }
-    if (i == 2) {
-      a->has_keys = true;
-      memcpy(a->ek, ek, 16);
-      memcpy(a->ak, ak, 16);
+  uint8_t *ds = NULL;
+  size_t ds_len = 0;
+  if (c->load_dataset[0] && (!strcmp(c->load_model, "london") ||
+                             !strcmp(c->load_model, "solar"))) {
+    ds = load_dataset(c->load_dataset, &ds_len);
+    if (!ds) {
+      fprintf(stderr, "ami meter: cannot read %s\n", c->load_dataset);
+      return 1;
     }
   }
-  int rc = build_model(&m, now);
-  if (rc != AMI_OK) {
-    fprintf(stderr, "ami meter: building the object model: %s\n",
-            ami_strerror(rc));
+  m.loop = uv_default_loop();
+  uv_update_time(m.loop);
+  m.real0 = uv_now(m.loop);
+  if (c->start_utc_ms) {
+    m.sim0 = (uint64_t)c->start_utc_ms;
+  } else {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    m.sim0 = (uint64_t)ts.tv_sec * 1000u;
+  }
+  setup_assocs(&m);
+  char err[512];
+  int rc = emu_new(&m.e, c, m.sim0, ds, ds_len, send_push, &m, err,
+                   sizeof err);
+  free(ds);
+  if (rc) {
+    fprintf(stderr, "ami meter: %s\n", err);
     return 1;
   }
-  rc = ami_io_tcp_listen(loop, host, (int)port, accept_session, &m);
+  rc = ami_io_tcp_listen(m.loop, host, (int)port, accept_session, &m);
   if (rc < 0) {
     fprintf(stderr, "ami meter: cannot listen on %s:%ld: %s\n", host, port,
             uv_strerror(rc));
-    ami_cosem_model_free(m.model);
+    emu_free(m.e);
     return 1;
   }
-  printf("ami meter: listening on %s:%ld (%s)\n", host, port,
-         m.hdlc ? "HDLC over TCP, server address 1/17" : "TCP wrapper");
+  uv_timer_init(m.loop, &m.tick);
+  m.tick.data = &m;
+  uv_timer_start(&m.tick, on_tick, 20, 20);
+  uv_signal_init(m.loop, &m.sig_power);
+  m.sig_power.data = &m;
+  uv_signal_start(&m.sig_power, on_power_signal, SIGUSR1);
+  uv_signal_init(m.loop, &m.sig_cover);
+  m.sig_cover.data = &m;
+  uv_signal_start(&m.sig_cover, on_cover_signal, SIGUSR2);
+  printf("ami meter: listening on %s:%ld (%s); load %s, speed %gx, "
+         "firmware %s\n",
+         host, port, c->hdlc ? "HDLC over TCP, server address 1/17" : "TCP "
+                                                                        "wrapper",
+         c->load_model, c->speed, emu_firmware_id(m.e));
   fflush(stdout);
   signal(SIGPIPE, SIG_IGN);
-  uv_run(loop, UV_RUN_DEFAULT);
-  ami_cosem_model_free(m.model);
+  uv_run(m.loop, UV_RUN_DEFAULT);
+  emu_free(m.e);
   return 0;
 }

@@ -507,14 +507,17 @@ static int firmware(ctx *x, meter_conf *c, json_t *o, const char *p) {
 }
 
 static int control(ctx *x, meter_conf *c, json_t *o, const char *p) {
-  static const char *const keys[] = {"limiter_threshold_w",
+  static const char *const keys[] = {"disconnect_mode",
+                                     "limiter_threshold_w",
                                      "credit_cents",
                                      "price_micro_per_kwh",
                                      "standing_micro_per_day",
                                      "token_key",
                                      "push_destination",
                                      NULL};
+  int64_t mode = c->disconnect_mode;
   if (known_keys(x, p, o, keys) ||
+      get_int(x, o, p, "disconnect_mode", 0, 6, &mode) ||
       get_int(x, o, p, "limiter_threshold_w", 0, 10000000,
               &c->limiter_threshold_w) ||
       get_int(x, o, p, "credit_cents", -1, INT64_MAX / 4, &c->credit_cents) ||
@@ -526,6 +529,7 @@ static int control(ctx *x, meter_conf *c, json_t *o, const char *p) {
       get_str(x, o, p, "push_destination", c->push_destination,
               sizeof c->push_destination))
     return -1;
+  c->disconnect_mode = (uint8_t)mode;
   return 0;
 }
 
@@ -560,6 +564,7 @@ void meter_conf_defaults(meter_conf *c) {
   snprintf(c->fw_target, sizeof c->fw_target, "%s", "OPENAMI-METER-1");
   snprintf(c->fw_identifier, sizeof c->fw_identifier, "%s", "OAM-FW-1.0.0");
   c->credit_cents = -1;
+  c->disconnect_mode = 2;
 }
 
 int meter_conf_load(meter_conf *c, const char *path, char *err, size_t cap) {

@@ -56,6 +56,7 @@ typedef struct meter_conf {
   /* push */
   char push_destination[80]; /* "" none */
   /* supply control (applied by the emulator when the modules exist) */
+  uint8_t disconnect_mode;     /* class 70 control_mode, default 2 */
   int64_t limiter_threshold_w; /* 0: no limiter */
   int64_t credit_cents;        /* < 0: no prepayment */
   int64_t price_micro_per_kwh;
