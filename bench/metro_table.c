@@ -117,7 +117,8 @@ int main(void) {
   printf("Targets: active +/-0.02 %% from 1 %% to 120 %% of Imax, +/-0.05 %% "
          "below; reactive +/-0.1 %%.\n\n");
 
-  const char *title[3] = {"Active energy", "Reactive energy, true (all harmonics)",
+  const char *title[3] = {"Active energy",
+                          "Reactive energy, true (all harmonics)",
                           "Reactive energy, fundamental only"};
   for (int t = 0; t < 3; t++) {
     printf("## %s\n\n| I (%% Imax) | PF |", title[t]);

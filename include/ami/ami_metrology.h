@@ -34,12 +34,12 @@ extern "C" {
 #endif
 
 /* Fixed algorithm constants (part of the software identification). */
-#define AMI_METRO_FFT_N      64  /* resampled points per fundamental cycle */
-#define AMI_METRO_HARMONICS  31  /* highest harmonic order analysed */
-#define AMI_METRO_RING       1024/* per-channel sample history (power of 2) */
-#define AMI_METRO_MIN_FS     2000
-#define AMI_METRO_MAX_FS     16000
-#define AMI_METRO_MAX_DELAY  1.0 /* |phase_delay| limit, in samples */
+#define AMI_METRO_FFT_N     64   /* resampled points per fundamental cycle */
+#define AMI_METRO_HARMONICS 31   /* highest harmonic order analysed */
+#define AMI_METRO_RING      1024 /* per-channel sample history (power of 2) */
+#define AMI_METRO_MIN_FS    2000
+#define AMI_METRO_MAX_FS    16000
+#define AMI_METRO_MAX_DELAY 1.0 /* |phase_delay| limit, in samples */
 
 /* One ADC channel: physical value = gain * (code - offset). */
 typedef struct ami_metrology_channel_cal {
@@ -126,11 +126,11 @@ typedef struct ami_metrology {
   bool armed;                         /* U1 went below -hysteresis */
   bool synced;                        /* the start-up fragment is over */
   double prev_u1;
-  double zc_hyst;    /* codes */
-  double period;     /* last measured period, samples */
+  double zc_hyst;           /* codes */
+  double period;            /* last measured period, samples */
   double ts_nominal_period; /* nominal period, samples */
-  double min_len;    /* shortest accepted cycle, samples */
-  double carry_time; /* start-up fragment, charged with the next cycle */
+  double min_len;           /* shortest accepted cycle, samples */
+  double carry_time;        /* start-up fragment, charged with the next cycle */
   /* a closed cycle waiting for its last interpolation taps */
   bool pend;
   bool pend_measured; /* both ends were real zero crossings */

@@ -35,18 +35,18 @@ extern "C" {
 #define AMI_SIM_MAX_DIPS 4
 
 typedef struct ami_sim_harmonic {
-  unsigned order;   /* 2..31 */
-  double u_ratio;   /* amplitude relative to the fundamental */
-  double u_phase;   /* degrees, thu_h above */
+  unsigned order; /* 2..31 */
+  double u_ratio; /* amplitude relative to the fundamental */
+  double u_phase; /* degrees, thu_h above */
   double i_ratio;
-  double i_phase;   /* degrees, thi_h above */
+  double i_phase; /* degrees, thi_h above */
 } ami_sim_harmonic;
 
 typedef struct ami_sim_phase {
-  double u_rms;     /* V, fundamental */
-  double i_rms;     /* A, fundamental */
-  double alpha;     /* degrees, phase position (0, -120, +120) */
-  double phi;       /* degrees, current lag of the fundamental */
+  double u_rms; /* V, fundamental */
+  double i_rms; /* A, fundamental */
+  double alpha; /* degrees, phase position (0, -120, +120) */
+  double phi;   /* degrees, current lag of the fundamental */
   ami_sim_harmonic harm[AMI_SIM_MAX_HARM];
   unsigned n_harm;
   double u_gain_error, i_gain_error; /* relative, e.g. 0.01 = +1 % */
@@ -62,23 +62,23 @@ typedef struct ami_sim_dip {
 } ami_sim_dip;
 
 typedef struct ami_sim_wave_config {
-  unsigned phases;          /* 1 or 3 */
-  bool neutral_channel;     /* append the sum of the phase currents */
+  unsigned phases;      /* 1 or 3 */
+  bool neutral_channel; /* append the sum of the phase currents */
   double sample_rate_hz;
   double frequency_hz;
   ami_sim_phase phase[AMI_METRO_MAX_PHASES];
-  unsigned adc_bits;        /* 2..32 */
-  double u_full_scale;      /* V peak at the largest code */
-  double i_full_scale;      /* A peak at the largest code */
-  double noise_lsb;         /* gaussian sigma, codes, on every channel */
-  uint64_t seed;            /* PRNG seed (same seed, same samples) */
+  unsigned adc_bits;   /* 2..32 */
+  double u_full_scale; /* V peak at the largest code */
+  double i_full_scale; /* A peak at the largest code */
+  double noise_lsb;    /* gaussian sigma, codes, on every channel */
+  uint64_t seed;       /* PRNG seed (same seed, same samples) */
   ami_sim_dip dips[AMI_SIM_MAX_DIPS];
   unsigned n_dips;
 } ami_sim_wave_config;
 
 typedef struct ami_sim_wave {
   ami_sim_wave_config cfg;
-  uint64_t n;               /* next sample index */
+  uint64_t n; /* next sample index */
   uint64_t rng;
   bool have_spare;
   double spare;
@@ -86,7 +86,7 @@ typedef struct ami_sim_wave {
 
 /* Truth for one phase (or the neutral), SI units. */
 typedef struct ami_sim_truth {
-  double energy_j;   /* exact integral of u*i over [t0, t1) */
+  double energy_j; /* exact integral of u*i over [t0, t1) */
   double p, q_true, q_fund, s, urms, irms, thd_u, thd_i;
 } ami_sim_truth;
 
@@ -102,8 +102,8 @@ unsigned ami_sim_wave_channels(const ami_sim_wave_config *cfg);
 
 /* Analytic truth of phase `p` for the steady (dip-free) signal over
  * [t0, t1) seconds (t = n / fs is the instant of sample n). */
-void ami_sim_wave_truth(const ami_sim_wave_config *cfg, unsigned p,
-                        double t0, double t1, ami_sim_truth *out);
+void ami_sim_wave_truth(const ami_sim_wave_config *cfg, unsigned p, double t0,
+                        double t1, ami_sim_truth *out);
 
 /* RMS of the true neutral current (vector sum of the phase currents). */
 double ami_sim_wave_neutral_rms(const ami_sim_wave_config *cfg);
@@ -118,10 +118,10 @@ double ami_sim_wave_i_lsb(const ami_sim_wave_config *cfg);
 /* Energies (net, summed over the phases) measured by the engine and their
  * truth over exactly the span the registers cover, and relative errors. */
 typedef struct ami_sim_metro_result {
-  double p_meas_j, p_true_j;   /* active, import - export */
-  double q_meas, q_true;       /* "true" reactive, var.s, Q1+Q2-Q3-Q4 */
-  double qf_meas, qf_true;     /* fundamental reactive, var.s */
-  double s_meas, s_true;       /* apparent, VA.s */
+  double p_meas_j, p_true_j;          /* active, import - export */
+  double q_meas, q_true;              /* "true" reactive, var.s, Q1+Q2-Q3-Q4 */
+  double qf_meas, qf_true;            /* fundamental reactive, var.s */
+  double s_meas, s_true;              /* apparent, VA.s */
   double err_p, err_q, err_qf, err_s; /* (meas - true) / |true| */
 } ami_sim_metro_result;
 

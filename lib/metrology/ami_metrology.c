@@ -183,7 +183,7 @@ static void fft(const ami_metrology *m, double *re, double *im) {
 /* 6-point Lagrange interpolation weights at fraction d of the interval
  * between nodes 0 and 1 (nodes -2..3): w_k = prod_{j != k} (d-j)/(k-j). */
 static void lagrange6(double d, double w[6]) {
-  static const double inv_den[6] = {-1.0 / 120, 1.0 / 24, -1.0 / 12,
+  static const double inv_den[6] = {-1.0 / 120, 1.0 / 24,  -1.0 / 12,
                                     1.0 / 12,   -1.0 / 24, 1.0 / 120};
   double x[6], pre[7], suf[7];
   for (int k = 0; k < 6; k++)
@@ -381,9 +381,8 @@ static void close_cycle(ami_metrology *m, double t1, uint64_t n,
     return;
   }
   if (measured && m->cyc_start_measured)
-    m->period =
-        clampd(t1 - m->cyc_start_t, m->min_len,
-               (double)m->cfg.sample_rate_hz / 40.0);
+    m->period = clampd(t1 - m->cyc_start_t, m->min_len,
+                       (double)m->cfg.sample_rate_hz / 40.0);
   m->half_len = (unsigned)lround(m->period / 2);
   m->pend = true;
   m->pend_measured = measured && m->cyc_start_measured;
@@ -439,12 +438,12 @@ void ami_metrology_feed(ami_metrology *m, const int32_t *samples,
         m->raw_i[p][w] = i[p];
         unsigned a = (unsigned)((n - m->dly_u[p]) & 7);
         unsigned b = (unsigned)((n - m->dly_u[p] - 1) & 7);
-        u[p] = m->apy_u[p] = m->ap_u[p] * (m->raw_u[p][a] - m->apy_u[p]) +
-                             m->raw_u[p][b];
+        u[p] = m->apy_u[p] =
+            m->ap_u[p] * (m->raw_u[p][a] - m->apy_u[p]) + m->raw_u[p][b];
         a = (unsigned)((n - m->dly_i[p]) & 7);
         b = (unsigned)((n - m->dly_i[p] - 1) & 7);
-        i[p] = m->apy_i[p] = m->ap_i[p] * (m->raw_i[p][a] - m->apy_i[p]) +
-                             m->raw_i[p][b];
+        i[p] = m->apy_i[p] =
+            m->ap_i[p] * (m->raw_i[p][a] - m->apy_i[p]) + m->raw_i[p][b];
       }
     }
     track_cycle(m, u[0], n);

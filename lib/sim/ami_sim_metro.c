@@ -50,8 +50,8 @@ int ami_sim_metro_run(const ami_sim_wave_config *wc,
   double ts = 1.0 / wc->sample_rate_hz;
   for (unsigned p = 0; p < wc->phases; p++) {
     ami_sim_truth t;
-    ami_sim_wave_truth(wc, p, (-0.5 - lag) * ts,
-                       ((double)na - 0.5 - lag) * ts, &t);
+    ami_sim_wave_truth(wc, p, (-0.5 - lag) * ts, ((double)na - 0.5 - lag) * ts,
+                       &t);
     out->p_true_j += t.energy_j;
     out->q_true += t.q_true * tr * ts;
     out->qf_true += t.q_fund * tr * ts;
@@ -59,16 +59,15 @@ int ami_sim_metro_run(const ami_sim_wave_config *wc,
     const ami_metro_regs *r = &m->reg[p];
     out->p_meas_j +=
         3.6 * (ami_sim_metro_reg(&r->p_imp) - ami_sim_metro_reg(&r->p_exp));
-    out->q_meas += 3.6 * (ami_sim_metro_reg(&r->q[0]) +
-                          ami_sim_metro_reg(&r->q[1]) -
-                          ami_sim_metro_reg(&r->q[2]) -
-                          ami_sim_metro_reg(&r->q[3]));
-    out->qf_meas += 3.6 * (ami_sim_metro_reg(&r->q_fund[0]) +
-                           ami_sim_metro_reg(&r->q_fund[1]) -
-                           ami_sim_metro_reg(&r->q_fund[2]) -
-                           ami_sim_metro_reg(&r->q_fund[3]));
-    out->s_meas += 3.6 * (ami_sim_metro_reg(&r->s_imp) +
-                          ami_sim_metro_reg(&r->s_exp));
+    out->q_meas +=
+        3.6 * (ami_sim_metro_reg(&r->q[0]) + ami_sim_metro_reg(&r->q[1]) -
+               ami_sim_metro_reg(&r->q[2]) - ami_sim_metro_reg(&r->q[3]));
+    out->qf_meas +=
+        3.6 *
+        (ami_sim_metro_reg(&r->q_fund[0]) + ami_sim_metro_reg(&r->q_fund[1]) -
+         ami_sim_metro_reg(&r->q_fund[2]) - ami_sim_metro_reg(&r->q_fund[3]));
+    out->s_meas +=
+        3.6 * (ami_sim_metro_reg(&r->s_imp) + ami_sim_metro_reg(&r->s_exp));
   }
   double sref = s_ref > 0 ? s_ref * tr * ts : 0;
   out->err_p = rel_err(out->p_meas_j, out->p_true_j, 0);

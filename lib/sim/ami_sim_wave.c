@@ -94,8 +94,8 @@ static int32_t quantise(ami_sim_wave *w, double x, double step, double gain,
   double code = x / step * (1.0 + gain) + (double)offset;
   if (c->noise_lsb > 0)
     code += c->noise_lsb * gauss(w);
-  double lim = c->adc_bits >= 32 ? 2147483647.0
-                                 : ldexp(1.0, (int)c->adc_bits - 1) - 1;
+  double lim =
+      c->adc_bits >= 32 ? 2147483647.0 : ldexp(1.0, (int)c->adc_bits - 1) - 1;
   code = nearbyint(code);
   if (code > lim)
     code = lim;
@@ -145,8 +145,8 @@ static double icos(double W, double c, double t0, double t1) {
   return (sin(W * t1 + c) - sin(W * t0 + c)) / W;
 }
 
-void ami_sim_wave_truth(const ami_sim_wave_config *cfg, unsigned p,
-                        double t0, double t1, ami_sim_truth *out) {
+void ami_sim_wave_truth(const ami_sim_wave_config *cfg, unsigned p, double t0,
+                        double t1, ami_sim_truth *out) {
   memset(out, 0, sizeof *out);
   const ami_sim_phase *ph = &cfg->phase[p];
   comp cu[AMI_SIM_MAX_HARM + 1], ci[AMI_SIM_MAX_HARM + 1];

@@ -121,10 +121,14 @@ static void test_accuracy_grid(void **state) {
     double pct, phi, f;
     int harm, noisy;
   } cells[] = {
-      {0.1, 60, 50, 0, 1},           {0.1, 0, 50, 0, 0},
-      {1, -36.869897645844021, 50, 0, 1}, {5, 60, 47.5, 0, 0},
-      {10, 0, 52.5, 1, 0},           {50, -36.869897645844021, 50, 1, 0},
-      {100, 60, 50, 1, 1},           {120, 0, 47.5, 1, 0},
+      {0.1, 60, 50, 0, 1},
+      {0.1, 0, 50, 0, 0},
+      {1, -36.869897645844021, 50, 0, 1},
+      {5, 60, 47.5, 0, 0},
+      {10, 0, 52.5, 1, 0},
+      {50, -36.869897645844021, 50, 1, 0},
+      {100, 60, 50, 1, 1},
+      {120, 0, 47.5, 1, 0},
       {120, 60, 52.5, 0, 0},
   };
   for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++) {
@@ -145,8 +149,8 @@ static void test_accuracy_grid(void **state) {
     ami_sim_metro_result r;
     assert_ami_ok(ami_sim_metro_run(&wc, &mc, 2.0, 100, sref, &eng, &r));
     double tp = cells[k].pct >= 1 ? 0.0002 : 0.0005;
-    if (fabs(r.err_p) > tp || fabs(r.err_q) > 0.001 ||
-        fabs(r.err_qf) > 0.001 || fabs(r.err_s) > 0.001)
+    if (fabs(r.err_p) > tp || fabs(r.err_q) > 0.001 || fabs(r.err_qf) > 0.001 ||
+        fabs(r.err_s) > 0.001)
       fail_msg("cell %zu: P %+.5f%% Q %+.5f%% Q1 %+.5f%% S %+.5f%%", k,
                100 * r.err_p, 100 * r.err_q, 100 * r.err_qf, 100 * r.err_s);
     assert_true(r.p_true_j != 0);
@@ -176,10 +180,9 @@ static void test_rms_power_pf_angles(void **state) {
     assert_close(ph->angle_iu_ddeg, -10 * wc.phase[p].phi, 1);
     assert_close(ph->angle_ui_ddeg, 10 * wc.phase[p].alpha, 1);
   }
-  assert_close(o.power_factor_total,
-               1000.0 * (double)o.active_total_mw /
-                   (double)o.apparent_total_mva,
-               1);
+  assert_close(
+      o.power_factor_total,
+      1000.0 * (double)o.active_total_mw / (double)o.apparent_total_mva, 1);
   assert_close(o.frequency_mhz, 50000, 1);
 }
 
@@ -202,9 +205,8 @@ static void test_harmonics_thd(void **state) {
   ami_sim_wave_config wc;
   wave3(&wc, 8000, 50, 30, 20);
   static const ami_sim_harmonic hs[] = {
-      {3, 0.05, 10, 0.30, 0},  {5, 0.06, 50, 0.20, -70},
-      {7, 0.04, 0, 0.10, 30},  {11, 0.03, 90, 0.08, 0},
-      {13, 0.02, 0, 0.05, 45}, {31, 0.01, 0, 0.02, 0},
+      {3, 0.05, 10, 0.30, 0},  {5, 0.06, 50, 0.20, -70}, {7, 0.04, 0, 0.10, 30},
+      {11, 0.03, 90, 0.08, 0}, {13, 0.02, 0, 0.05, 45},  {31, 0.01, 0, 0.02, 0},
   };
   for (unsigned p = 0; p < 3; p++) {
     wc.phase[p].n_harm = sizeof hs / sizeof hs[0];
@@ -267,9 +269,9 @@ static void test_sag_swell_interruption(void **state) {
   ami_sim_wave_config wc;
   wave3(&wc, 4000, 50, 10, 0);
   wc.n_dips = 3;
-  wc.dips[0] = (ami_sim_dip){1.0, 1.5, 0.5, 1u << 1};  /* L2 sag 500 ms */
-  wc.dips[1] = (ami_sim_dip){2.0, 2.2, 1.2, 1u << 0};  /* L1 swell 200 ms */
-  wc.dips[2] = (ami_sim_dip){3.0, 3.3, 0.0, 7u};       /* all out 300 ms */
+  wc.dips[0] = (ami_sim_dip){1.0, 1.5, 0.5, 1u << 1}; /* L2 sag 500 ms */
+  wc.dips[1] = (ami_sim_dip){2.0, 2.2, 1.2, 1u << 0}; /* L1 swell 200 ms */
+  wc.dips[2] = (ami_sim_dip){3.0, 3.3, 0.0, 7u};      /* all out 300 ms */
   ami_metro_readout o;
   run_steady(&wc, 0.9, &o);
   assert_int_equal(o.quality.sags, 0);
@@ -420,8 +422,7 @@ static void test_calibration(void **state) {
   for (unsigned p = 0; p < 3; p++)
     mc.cal[p].phase_delay = skew[p];
   assert_ami_ok(ami_sim_metro_run(&wc, &mc, 2.0, 128, 0, &eng, &r));
-  if (fabs(r.err_p) > 0.0002 || fabs(r.err_q) > 0.001 ||
-      fabs(r.err_qf) > 0.001)
+  if (fabs(r.err_p) > 0.0002 || fabs(r.err_q) > 0.001 || fabs(r.err_qf) > 0.001)
     fail_msg("calibrated: P %+.5f%% Q %+.5f%% Q1 %+.5f%%", 100 * r.err_p,
              100 * r.err_q, 100 * r.err_qf);
 }
