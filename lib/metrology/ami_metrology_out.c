@@ -96,6 +96,12 @@ void ami__metro_finish_window(ami_metrology *m) {
   m->w_in2 = m->w_nmeas2 = 0;
 }
 
+/* Volts to saturated millivolts. */
+static int32_t mv_of(double v) {
+  double x = nearbyint(v * 1000.0);
+  return x >= (double)INT32_MAX ? INT32_MAX : x <= 0 ? 0 : (int32_t)x;
+}
+
 /* IEC 61000-4-30 §5.4: Urms(1/2) is the RMS over one cycle, refreshed every
  * half cycle (here: the last two half-cycle sums of u^2). Polyphase rules:
  * a dip starts when ANY phase falls below the threshold and ends when ALL
@@ -157,8 +163,7 @@ void ami__metro_half_cycle(ami_metrology *m) {
     m->swell_samples += m->prev_half_count;
   if (m->in_int)
     m->int_samples += m->prev_half_count;
-  int32_t lmv = (int32_t)fmin(lround(lo_v * 1000.0), INT32_MAX);
-  int32_t hmv = (int32_t)fmin(lround(hi_v * 1000.0), INT32_MAX);
+  int32_t lmv = mv_of(lo_v), hmv = mv_of(hi_v);
   if (lmv < m->quality.min_voltage_mv)
     m->quality.min_voltage_mv = lmv;
   if (hmv > m->quality.max_voltage_mv)
