@@ -116,6 +116,21 @@ int main(void) {
          "instead.\n\n");
   printf("Targets: active +/-0.02 %% from 1 %% to 120 %% of Imax, +/-0.05 %% "
          "below; reactive +/-0.1 %%.\n\n");
+  printf("Duration: with independent noise (sigma, in A) on the current, "
+         "the relative error of the\nmeasured energy has a standard "
+         "deviation of about sigma / (I cos(phi) sqrt(N)) for N samples.\n"
+         "At 0.1 %% of Imax (0.1 A), PF 0.5 and sigma = 16 LSB (0.49 mA "
+         "here) that is about 0.007 %%\nfor N = 20,000 (5 s at 4 kHz): the "
+         "0.05 %% target is 7 sigma away; the unit test's 2 s cells\n"
+         "keep 4.5 sigma.\n\n");
+  printf("How the engine gets there (details in "
+         "lib/metrology/ami_metrology.c): active energy is\nthe plain sum of "
+         "u*i over the samples of each cycle (exact for band-limited "
+         "signals, no\nfilter in the path); reactive, apparent, RMS and "
+         "harmonics come from a 64-point FFT of each\nfundamental cycle, "
+         "resampled synchronously to the measured zero crossings, so "
+         "off-nominal\nfrequency causes no leakage; registers are integers "
+         "in 2^-40 mWh, so nothing is lost.\n\n");
 
   const char *title[3] = {"Active energy",
                           "Reactive energy, true (all harmonics)",
@@ -140,7 +155,7 @@ int main(void) {
           double *worst = t == 0 ? worst_p : t == 1 ? worst_q : worst_qf;
           if (fabs(e) > fabs(worst[k]))
             worst[k] = e;
-          printf(" %+.4f %s |", e, ok ? "PASS" : "**FAIL**");
+          printf(" %+.5f %s |", e, ok ? "PASS" : "**FAIL**");
         }
         printf(" +/-%.2f |\n", target);
       }
@@ -158,7 +173,7 @@ int main(void) {
     double *worst = t == 0 ? worst_p : t == 1 ? worst_q : worst_qf;
     printf("| %s |", qn[t]);
     for (int k = 0; k < N_COND; k++)
-      printf(" %+.4f |", worst[k]);
+      printf(" %+.5f |", worst[k]);
     printf("\n");
   }
   printf("\n%s: %d of %d cells outside their target.\n",
