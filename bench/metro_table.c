@@ -75,7 +75,120 @@ static void make_config(ami_metrology_config *mc,
   }
 }
 
-static ami_metrology engine; /* 150 KB: not on the stack */
+static ami_metrology engine; /* large: not on the stack */
+
+/* One phase, one harmonic of `order` at 5 % in U and 10 % in I, 1 s:
+ * relative error of the measured U harmonic ratio; also the frequency. */
+static double harmonic_error(double fs, double f, unsigned order,
+                             double *freq_err) {
+  ami_sim_wave_config wc;
+  memset(&wc, 0, sizeof wc);
+  wc.phases = 1;
+  wc.sample_rate_hz = fs;
+  wc.frequency_hz = f;
+  wc.adc_bits = 32;
+  wc.u_full_scale = UNOM * sqrt(2.0) * 1.6;
+  wc.i_full_scale = IMAX * sqrt(2.0) * 1.8;
+  wc.phase[0].u_rms = UNOM;
+  wc.phase[0].i_rms = 10;
+  wc.phase[0].phi = 30;
+  wc.phase[0].n_harm = order > 1 ? 1 : 0;
+  wc.phase[0].harm[0] = (ami_sim_harmonic){order, 0.05, 30, 0.10, -60};
+  ami_metrology_config mc;
+  make_config(&mc, &wc);
+  mc.phases = 1;
+  mc.sample_rate_hz = (uint32_t)fs;
+  ami_sim_metro_result r;
+  ami_sim_metro_run(&wc, &mc, 1.0, 200, 0, &engine, &r);
+  *freq_err = engine.frequency - f;
+  return order > 1 ? engine.win[0].harm_u[order] / 0.05 - 1 : 0;
+}
+
+/* Worst relative error over eight simultaneous 5 % harmonics. */
+static double stress_error(double fs, double f) {
+  static const unsigned ords[8] = {3, 7, 11, 15, 19, 23, 27, 31};
+  ami_sim_wave_config wc;
+  memset(&wc, 0, sizeof wc);
+  wc.phases = 1;
+  wc.sample_rate_hz = fs;
+  wc.frequency_hz = f;
+  wc.adc_bits = 32;
+  wc.u_full_scale = UNOM * sqrt(2.0) * 2.0;
+  wc.i_full_scale = IMAX * sqrt(2.0) * 1.8;
+  wc.phase[0].u_rms = UNOM;
+  wc.phase[0].i_rms = 10;
+  wc.phase[0].n_harm = 8;
+  for (unsigned k = 0; k < 8; k++)
+    wc.phase[0].harm[k] = (ami_sim_harmonic){ords[k], 0.05, 10.0 * k, 0.05, 0};
+  ami_metrology_config mc;
+  make_config(&mc, &wc);
+  mc.phases = 1;
+  mc.sample_rate_hz = (uint32_t)fs;
+  ami_sim_metro_result r;
+  ami_sim_metro_run(&wc, &mc, 1.0, 200, 0, &engine, &r);
+  double worst = 0;
+  for (unsigned k = 0; k < 8; k++) {
+    double e = engine.win[0].harm_u[ords[k]] / 0.05 - 1;
+    if (fabs(e) > fabs(worst))
+      worst = e;
+  }
+  return worst;
+}
+
+static void harmonics_table(void) {
+  static const unsigned orders[] = {2,  3,  5,  7,  11, 13, 15,
+                                    17, 19, 23, 25, 29, 31};
+  static const double fs[4] = {4000, 4000, 8000, 8000};
+  static const double fr[4] = {50, 47.5, 50, 52.5};
+  printf("## Harmonic magnitudes and frequency\n\n");
+  printf("One phase, the fundamental plus ONE harmonic at 5 %% in U (and 10 "
+         "%% in I), 1 s, clean\n32-bit codes. Error of the measured U "
+         "harmonic ratio (10/12-cycle window), %% of reading.\nIEC "
+         "61000-4-7 class I allows 5 %% of reading. Each cycle is resampled "
+         "with 6-point Lagrange\ninterpolation (exact to 1e-9 at the "
+         "fundamental, lossy towards fs/2); the engine divides\neach "
+         "harmonic by the interpolator's mean response at its frequency, "
+         "which leaves these errors.\n\n");
+  printf("| order |");
+  for (int k = 0; k < 4; k++)
+    printf(" %g Hz @ %g kHz |", fr[k], fs[k] / 1000);
+  printf("\n|---:|---:|---:|---:|---:|\n");
+  double fe[4] = {0};
+  for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+    printf("| %u |", orders[o]);
+    for (int k = 0; k < 4; k++) {
+      double e = 100 * harmonic_error(fs[k], fr[k], orders[o], &fe[k]);
+      printf(" %+.3f |", e);
+    }
+    printf("\n");
+  }
+  /* Stress: eight strong harmonics at once. */
+  printf("| 8 at once, worst |");
+  for (int k = 0; k < 4; k++)
+    printf(" %+.3f |", 100 * stress_error(fs[k], fr[k]));
+  printf("\n\nThe last row has 5 %% at each of the orders 3, 7, 11, 15, 19, "
+         "23, 27, 31 together. The\ninterpolation error varies with the "
+         "sampling fraction, which at 50 Hz / 4 kHz repeats every\n4 of the "
+         "64 points (80 samples per cycle): a strong harmonic above fs/4 then "
+         "folds a spur of\nabout a fifth of its amplitude onto the order 16 "
+         "below it (31 -> 15, 27 -> 11, ...). With\nsuch content, sample at "
+         ">= 6.4 kHz for class I harmonics (active energy is unaffected).\n");
+  printf("\nFrequency error (low-passed U1 zero crossings, sub-sample linear "
+         "interpolation, over the window):\n\n| signal |");
+  for (int k = 0; k < 4; k++)
+    printf(" %g Hz @ %g kHz |", fr[k], fs[k] / 1000);
+  printf("\n|---|---:|---:|---:|---:|\n| clean | ");
+  for (int k = 0; k < 4; k++) {
+    harmonic_error(fs[k], fr[k], 1, &fe[k]);
+    printf(" %+.4f mHz |", fe[k] * 1000);
+  }
+  printf("\n| 5 %% 31st harmonic |");
+  for (int k = 0; k < 4; k++) {
+    harmonic_error(fs[k], fr[k], 31, &fe[k]);
+    printf(" %+.4f mHz |", fe[k] * 1000);
+  }
+  printf("\n\n");
+}
 
 int main(void) {
   static ami_sim_metro_result res[N_CUR][N_PF][N_COND];
@@ -176,7 +289,9 @@ int main(void) {
       printf(" %+.5f |", worst[k]);
     printf("\n");
   }
-  printf("\n%s: %d of %d cells outside their target.\n",
-         fails ? "FAIL" : "PASS", fails, (int)(3 * N_CUR * N_PF * N_COND));
+  printf("\n");
+  harmonics_table();
+  printf("%s: %d of %d cells outside their target.\n", fails ? "FAIL" : "PASS",
+         fails, (int)(3 * N_CUR * N_PF * N_COND));
   return fails ? 1 : 0;
 }

@@ -126,6 +126,7 @@ typedef struct ami_metrology {
   bool armed;                         /* U1 went below -hysteresis */
   bool synced;                        /* the start-up fragment is over */
   double prev_u1;
+  double zc_lp, zc_alpha;   /* low-passed U1 for the crossing detector */
   double zc_hyst;           /* codes */
   double period;            /* last measured period, samples */
   double ts_nominal_period; /* nominal period, samples */
@@ -165,6 +166,10 @@ typedef struct ami_metrology {
   bool in_sag, in_swell, in_int, voltage_present;
   ami_metro_quality quality;
   uint64_t sag_samples, swell_samples, int_samples;
+  /* resampler correction per harmonic (1 / mean response), and the period
+   * in samples it was computed for */
+  double corr_re[AMI_METRO_HARMONICS + 1], corr_im[AMI_METRO_HARMONICS + 1];
+  double corr_len;
   /* FFT tables */
   double tw_re[AMI_METRO_FFT_N / 2], tw_im[AMI_METRO_FFT_N / 2];
   uint8_t bitrev[AMI_METRO_FFT_N];
