@@ -161,7 +161,9 @@ typedef struct ami_metrology {
   double frequency, neutral_rms, neutral_meas_rms;
   /* half-cycle RMS and events (IEC 61000-4-30 §5.4) */
   double acc_u2[AMI_METRO_MAX_PHASES], prev_u2[AMI_METRO_MAX_PHASES];
-  unsigned half_len, half_count, prev_half_count;
+  unsigned half_len, half_target, half_count, prev_half_count;
+  bool hc_armed; /* raw U1 went below -hysteresis */
+  double hc_prev;
   double u_nom2[AMI_METRO_MAX_PHASES]; /* (nominal RMS in codes)^2 */
   bool in_sag, in_swell, in_int, voltage_present;
   ami_metro_quality quality;

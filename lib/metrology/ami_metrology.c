@@ -127,6 +127,7 @@ int ami_metrology_init(ami_metrology *m, const ami_metrology_config *cfg) {
   m->zc_hyst = 0.05 * unom * sqrt(2.0) / c->cal[0].voltage.gain;
   m->zc_alpha = 1.0 - exp(-2.0 * AMI_METRO_PI * 2.5 * fnom / fs);
   m->half_len = (unsigned)lround(m->period / 2);
+  m->half_target = m->half_len;
   for (unsigned p = 0; p < c->phases; p++) {
     double un = unom / c->cal[p].voltage.gain;
     m->u_nom2[p] = un * un;
@@ -460,7 +461,31 @@ static void close_cycle(ami_metrology *m, double t1, uint64_t n,
   m->cyc_start_measured = measured;
 }
 
-/* Zero-crossing detection on the compensated U1 sample u of sample n. */
+/* IEC 61000-4-30 §5.4.1: the half-cycle RMS windows start at a zero
+ * crossing of the fundamental. Called at each rising crossing of the raw
+ * (not low-passed) U1, before sample n is accumulated: a half cycle that
+ * has run most of its length ends here; a sliver (the counted boundary fell
+ * just before the crossing) is merged into the next half cycle instead. */
+static void sync_half_cycle(ami_metrology *m, double u) {
+  if (!m->hc_armed) {
+    if (u < -m->zc_hyst)
+      m->hc_armed = true;
+    m->hc_prev = u;
+    return;
+  }
+  if (u >= 0 && m->hc_prev < 0) {
+    m->hc_armed = false;
+    if (m->half_count >= m->half_len / 2) {
+      ami__metro_half_cycle(m);
+      m->half_target = m->half_len;
+    } else {
+      m->half_target = m->half_count + m->half_len;
+    }
+  }
+  m->hc_prev = u;
+}
+
+/* Zero-crossing detection on the low-passed U1 sample u of sample n. */
 static void track_cycle(ami_metrology *m, double u, uint64_t n) {
   double rel = (double)(n - m->tbase);
   if (!m->armed) {
@@ -507,6 +532,7 @@ void ami_metrology_feed(ami_metrology *m, const int32_t *samples,
     /* the crossing detector sees U1 through a first-order low-pass */
     m->zc_lp += m->zc_alpha * (u[0] - m->zc_lp);
     track_cycle(m, m->zc_lp, n);
+    sync_half_cycle(m, u[0]);
     unsigned r = (unsigned)(n & RING_MASK);
     for (unsigned p = 0; p < P; p++) {
       m->ring_u[p][r] = u[p];
@@ -520,8 +546,10 @@ void ami_metrology_feed(ami_metrology *m, const int32_t *samples,
     }
     m->prev_u1 = m->zc_lp;
     m->n = n + 1;
-    if (++m->half_count >= m->half_len)
+    if (++m->half_count >= m->half_target) {
       ami__metro_half_cycle(m);
+      m->half_target = m->half_len;
+    }
     if (m->pend && n >= m->pend_ready_n)
       analyse_cycle(m);
   }

@@ -113,9 +113,15 @@ static int32_t mv_of(double v) {
 void ami__metro_half_cycle(ami_metrology *m) {
   const ami_metrology_config *c = &m->cfg;
   double lo = 1e300, hi = 0, lo_v = 1e300, hi_v = 0;
-  unsigned cnt = m->half_count + m->prev_half_count;
+  /* The two half cycles span one period between (near) zero crossings, so
+   * their sum of u^2 is the rectangle rule of the integral over exactly one
+   * period whatever the sample count (the edge samples are ~0): normalise by
+   * the measured period, not by the 1-sample-coarse count. */
+  double cnt = (double)(m->half_count + m->prev_half_count);
+  if (fabs(cnt - m->period) <= 1.5)
+    cnt = m->period;
   for (unsigned p = 0; p < c->phases; p++) {
-    double r2 = (m->acc_u2[p] + m->prev_u2[p]) / (double)cnt;
+    double r2 = (m->acc_u2[p] + m->prev_u2[p]) / cnt;
     double rel = sqrt(r2 / m->u_nom2[p]); /* ratio to nominal */
     double v = sqrt(r2) * c->cal[p].voltage.gain;
     if (rel < lo)
