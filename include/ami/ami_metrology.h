@@ -159,15 +159,21 @@ typedef struct ami_metrology {
   bool have_window;
   ami_metro_window win[AMI_METRO_MAX_PHASES];
   double frequency, neutral_rms, neutral_meas_rms;
-  /* half-cycle RMS and events (IEC 61000-4-30 §5.4) */
+  /* half-cycle RMS (IEC 61000-4-30 §5.4.1), per phase, and the events */
   double acc_u2[AMI_METRO_MAX_PHASES], prev_u2[AMI_METRO_MAX_PHASES];
-  unsigned half_len, half_target, half_count, prev_half_count;
-  bool hc_armed; /* raw U1 went below -hysteresis */
-  double hc_prev;
-  double u_nom2[AMI_METRO_MAX_PHASES]; /* (nominal RMS in codes)^2 */
+  unsigned half_len; /* samples, from the measured period */
+  unsigned half_target[AMI_METRO_MAX_PHASES], half_count[AMI_METRO_MAX_PHASES];
+  unsigned prev_half_count[AMI_METRO_MAX_PHASES];
+  bool hc_armed[AMI_METRO_MAX_PHASES]; /* raw U went below -hysteresis */
+  double hc_prev[AMI_METRO_MAX_PHASES];
+  double urms_half[AMI_METRO_MAX_PHASES]; /* latest Urms(1/2), ratio */
+  bool have_half[AMI_METRO_MAX_PHASES];
+  double u_nom2[AMI_METRO_MAX_PHASES];  /* (nominal RMS in codes)^2 */
+  double hc_hyst[AMI_METRO_MAX_PHASES]; /* arming level, codes */
   bool in_sag, in_swell, in_int, voltage_present;
   ami_metro_quality quality;
-  uint64_t sag_samples, swell_samples, int_samples;
+  uint64_t sag_samples, swell_samples, int_samples; /* ended events */
+  uint64_t sag_start, swell_start, int_start;       /* running events */
   /* resampler correction per harmonic (1 / mean response), and the period
    * in samples it was computed for */
   double corr_re[AMI_METRO_HARMONICS + 1], corr_im[AMI_METRO_HARMONICS + 1];

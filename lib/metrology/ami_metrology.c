@@ -127,10 +127,11 @@ int ami_metrology_init(ami_metrology *m, const ami_metrology_config *cfg) {
   m->zc_hyst = 0.05 * unom * sqrt(2.0) / c->cal[0].voltage.gain;
   m->zc_alpha = 1.0 - exp(-2.0 * AMI_METRO_PI * 2.5 * fnom / fs);
   m->half_len = (unsigned)lround(m->period / 2);
-  m->half_target = m->half_len;
   for (unsigned p = 0; p < c->phases; p++) {
     double un = unom / c->cal[p].voltage.gain;
     m->u_nom2[p] = un * un;
+    m->hc_hyst[p] = 0.05 * un * sqrt(2.0);
+    m->half_target[p] = m->half_len;
     if (c->cal[p].phase_delay != 0)
       m->phase_comp = true;
   }
@@ -461,28 +462,26 @@ static void close_cycle(ami_metrology *m, double t1, uint64_t n,
   m->cyc_start_measured = measured;
 }
 
-/* IEC 61000-4-30 §5.4.1: the half-cycle RMS windows start at a zero
- * crossing of the fundamental. Called at each rising crossing of the raw
- * (not low-passed) U1, before sample n is accumulated: a half cycle that
- * has run most of its length ends here; a sliver (the counted boundary fell
- * just before the crossing) is merged into the next half cycle instead. */
-static void sync_half_cycle(ami_metrology *m, double u) {
-  if (!m->hc_armed) {
-    if (u < -m->zc_hyst)
-      m->hc_armed = true;
-    m->hc_prev = u;
-    return;
-  }
-  if (u >= 0 && m->hc_prev < 0) {
-    m->hc_armed = false;
-    if (m->half_count >= m->half_len / 2) {
-      ami__metro_half_cycle(m);
-      m->half_target = m->half_len;
+/* IEC 61000-4-30 §5.4.1: each channel's half-cycle RMS windows start at
+ * its own zero crossing of the fundamental. Called with the raw (not
+ * low-passed) sample u of phase p before it is accumulated: at a rising
+ * crossing, a half cycle that has run most of its length ends here; a
+ * sliver (the counted boundary fell just before the crossing) is merged
+ * into the next half cycle instead. */
+static void sync_half_cycle(ami_metrology *m, unsigned p, double u) {
+  if (!m->hc_armed[p]) {
+    if (u < -m->hc_hyst[p])
+      m->hc_armed[p] = true;
+  } else if (u >= 0 && m->hc_prev[p] < 0) {
+    m->hc_armed[p] = false;
+    if (m->half_count[p] >= m->half_len / 2) {
+      ami__metro_half_cycle(m, p);
+      m->half_target[p] = m->half_len;
     } else {
-      m->half_target = m->half_count + m->half_len;
+      m->half_target[p] = m->half_count[p] + m->half_len;
     }
   }
-  m->hc_prev = u;
+  m->hc_prev[p] = u;
 }
 
 /* Zero-crossing detection on the low-passed U1 sample u of sample n. */
@@ -532,9 +531,9 @@ void ami_metrology_feed(ami_metrology *m, const int32_t *samples,
     /* the crossing detector sees U1 through a first-order low-pass */
     m->zc_lp += m->zc_alpha * (u[0] - m->zc_lp);
     track_cycle(m, m->zc_lp, n);
-    sync_half_cycle(m, u[0]);
     unsigned r = (unsigned)(n & RING_MASK);
     for (unsigned p = 0; p < P; p++) {
+      sync_half_cycle(m, p, u[p]);
       m->ring_u[p][r] = u[p];
       m->ring_i[p][r] = i[p];
       m->acc_p[p] += u[p] * i[p];
@@ -546,10 +545,11 @@ void ami_metrology_feed(ami_metrology *m, const int32_t *samples,
     }
     m->prev_u1 = m->zc_lp;
     m->n = n + 1;
-    if (++m->half_count >= m->half_target) {
-      ami__metro_half_cycle(m);
-      m->half_target = m->half_len;
-    }
+    for (unsigned p = 0; p < P; p++)
+      if (++m->half_count[p] >= m->half_target[p]) {
+        ami__metro_half_cycle(m, p);
+        m->half_target[p] = m->half_len;
+      }
     if (m->pend && n >= m->pend_ready_n)
       analyse_cycle(m);
   }

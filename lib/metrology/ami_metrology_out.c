@@ -102,84 +102,88 @@ static int32_t mv_of(double v) {
   return x >= (double)INT32_MAX ? INT32_MAX : x <= 0 ? 0 : (int32_t)x;
 }
 
-/* IEC 61000-4-30 §5.4: Urms(1/2) is the RMS over one cycle, refreshed every
- * half cycle (here: the last two half-cycle sums of u^2). Polyphase rules:
- * a dip starts when ANY phase falls below the threshold and ends when ALL
- * are back above threshold + hysteresis; a swell likewise above; an
- * interruption starts when ALL phases are below the interruption threshold
- * and ends when ANY is back above it + hysteresis. An interruption also
- * shows as a dip (the voltage passed below the dip threshold on its way);
- * durations are counted in whole half cycles. */
-void ami__metro_half_cycle(ami_metrology *m) {
+/* IEC 61000-4-30 §5.4: the dip/swell/interruption state machine on the
+ * latest Urms(1/2) of every phase. Polyphase rules: a dip starts when ANY
+ * phase falls below the threshold and ends when ALL are back above
+ * threshold + hysteresis; a swell likewise above; an interruption starts
+ * when ALL phases are below the interruption threshold and ends when ANY is
+ * back above it + hysteresis. An interruption also shows as a dip (the
+ * voltage passed below the dip threshold on its way). Durations run from
+ * the sample where the start was detected to the sample of the end. */
+static void pq_events(ami_metrology *m) {
   const ami_metrology_config *c = &m->cfg;
-  double lo = 1e300, hi = 0, lo_v = 1e300, hi_v = 0;
-  /* The two half cycles span one period between (near) zero crossings, so
-   * their sum of u^2 is the rectangle rule of the integral over exactly one
-   * period whatever the sample count (the edge samples are ~0): normalise by
-   * the measured period, not by the 1-sample-coarse count. */
-  double cnt = (double)(m->half_count + m->prev_half_count);
-  if (fabs(cnt - m->period) <= 1.5)
-    cnt = m->period;
+  double lo = 1e300, hi = 0;
   for (unsigned p = 0; p < c->phases; p++) {
-    double r2 = (m->acc_u2[p] + m->prev_u2[p]) / cnt;
-    double rel = sqrt(r2 / m->u_nom2[p]); /* ratio to nominal */
-    double v = sqrt(r2) * c->cal[p].voltage.gain;
-    if (rel < lo)
-      lo = rel;
-    if (rel > hi)
-      hi = rel;
-    if (v < lo_v)
-      lo_v = v;
-    if (v > hi_v)
-      hi_v = v;
-    m->prev_u2[p] = m->acc_u2[p];
-    m->acc_u2[p] = 0;
+    if (!m->have_half[p])
+      return;
+    lo = fmin(lo, m->urms_half[p]);
+    hi = fmax(hi, m->urms_half[p]);
   }
-  m->prev_half_count = m->half_count;
-  m->half_count = 0;
-  /* Warm-up: the first cycles run on the nominal period, before one has
-   * been measured; their half-cycle windows are not synchronous. */
-  if ((double)m->n < 4.0 * m->ts_nominal_period)
-    return;
   double sag = c->sag_permille / 1000.0, swell = c->swell_permille / 1000.0;
   double intr = c->interruption_permille / 1000.0;
   double hyst = c->hysteresis_permille / 1000.0;
   if (!m->in_sag && lo < sag) {
     m->in_sag = true;
     m->quality.sags++;
+    m->sag_start = m->n;
   } else if (m->in_sag && lo >= sag + hyst) {
     m->in_sag = false;
+    m->sag_samples += m->n - m->sag_start;
   }
   if (!m->in_swell && hi > swell) {
     m->in_swell = true;
     m->quality.swells++;
+    m->swell_start = m->n;
   } else if (m->in_swell && hi <= swell - hyst) {
     m->in_swell = false;
+    m->swell_samples += m->n - m->swell_start;
   }
   if (!m->in_int && hi < intr) {
     m->in_int = true;
     m->quality.interruptions++;
+    m->int_start = m->n;
   } else if (m->in_int && hi >= intr + hyst) {
     m->in_int = false;
+    m->int_samples += m->n - m->int_start;
   }
   m->voltage_present = hi >= intr;
-  if (m->in_sag)
-    m->sag_samples += m->prev_half_count;
-  if (m->in_swell)
-    m->swell_samples += m->prev_half_count;
-  if (m->in_int)
-    m->int_samples += m->prev_half_count;
-  int32_t lmv = mv_of(lo_v), hmv = mv_of(hi_v);
-  if (lmv < m->quality.min_voltage_mv)
-    m->quality.min_voltage_mv = lmv;
-  if (hmv > m->quality.max_voltage_mv)
-    m->quality.max_voltage_mv = hmv;
+}
+
+/* Urms(1/2) of phase p (IEC 61000-4-30 §5.4.1): the RMS over the last two
+ * half cycles, i.e. one cycle, refreshed every half cycle. */
+void ami__metro_half_cycle(ami_metrology *m, unsigned p) {
+  /* The two half cycles span one period between (near) zero crossings of
+   * this phase, so their sum of u^2 is the rectangle rule of the integral
+   * over exactly one period whatever the sample count (the edge samples are
+   * ~0): normalise by the measured period, not by the 1-sample-coarse
+   * count. */
+  double cnt = (double)(m->half_count[p] + m->prev_half_count[p]);
+  if (fabs(cnt - m->period) <= 1.5)
+    cnt = m->period;
+  double r2 = (m->acc_u2[p] + m->prev_u2[p]) / cnt;
+  m->prev_u2[p] = m->acc_u2[p];
+  m->acc_u2[p] = 0;
+  m->prev_half_count[p] = m->half_count[p];
+  m->half_count[p] = 0;
+  /* Warm-up: the first cycles run on the nominal period, before one has
+   * been measured; their half-cycle windows are not synchronous. */
+  if ((double)m->n < 4.0 * m->ts_nominal_period)
+    return;
+  m->urms_half[p] = sqrt(r2 / m->u_nom2[p]);
+  m->have_half[p] = true;
+  int32_t mv = mv_of(sqrt(r2) * m->cfg.cal[p].voltage.gain);
+  if (mv < m->quality.min_voltage_mv)
+    m->quality.min_voltage_mv = mv;
+  if (mv > m->quality.max_voltage_mv)
+    m->quality.max_voltage_mv = mv;
+  pq_events(m);
 }
 
 void ami_metrology_clear_quality(ami_metrology *m) {
   memset(&m->quality, 0, sizeof m->quality);
   m->quality.min_voltage_mv = INT32_MAX;
   m->sag_samples = m->swell_samples = m->int_samples = 0;
+  m->sag_start = m->swell_start = m->int_start = m->n;
 }
 
 static int64_t to_i64(double x) {
@@ -261,9 +265,12 @@ void ami_metrology_readout(const ami_metrology *m, ami_metro_readout *out) {
   out->quality = m->quality;
   if (out->quality.min_voltage_mv == INT32_MAX)
     out->quality.min_voltage_mv = 0;
-  out->quality.sag_ms = samples_to_ms(m, m->sag_samples);
-  out->quality.swell_ms = samples_to_ms(m, m->swell_samples);
-  out->quality.interruption_ms = samples_to_ms(m, m->int_samples);
+  out->quality.sag_ms =
+      samples_to_ms(m, m->sag_samples + (m->in_sag ? m->n - m->sag_start : 0));
+  out->quality.swell_ms = samples_to_ms(
+      m, m->swell_samples + (m->in_swell ? m->n - m->swell_start : 0));
+  out->quality.interruption_ms =
+      samples_to_ms(m, m->int_samples + (m->in_int ? m->n - m->int_start : 0));
 }
 
 void ami_metrology_span(const ami_metrology *m, uint64_t *active_samples,

@@ -14,8 +14,9 @@
  * the window (IEC 61000-4-7 §4.4 grouping; IEC 61000-4-30 §5.1 frequency). */
 void ami__metro_finish_window(ami_metrology *m);
 
-/* Evaluates the 1-cycle RMS refreshed each half cycle and the sag, swell
- * and interruption state machine (IEC 61000-4-30 §5.4). */
-void ami__metro_half_cycle(ami_metrology *m);
+/* Ends a half cycle of phase p: its 1-cycle RMS refreshed each half cycle,
+ * then the sag, swell and interruption state machine (IEC 61000-4-30
+ * §5.4). */
+void ami__metro_half_cycle(ami_metrology *m, unsigned p);
 
 #endif

@@ -198,6 +198,18 @@ static void test_frequency(void **state) {
     assert_close(eng.frequency, fr[k], 0.0005);
     assert_close(o.frequency_mhz, fr[k] * 1000, 1);
   }
+  /* Still sub-mHz with a 10 % 5th harmonic and ADC noise. */
+  ami_sim_wave_config wc;
+  wave3(&wc, 4000, 49.9, 10, 30);
+  wc.adc_bits = 24;
+  wc.noise_lsb = 16;
+  for (unsigned p = 0; p < 3; p++) {
+    wc.phase[p].n_harm = 1;
+    wc.phase[p].harm[0] = (ami_sim_harmonic){5, 0.1, 20, 0.4, -40};
+  }
+  ami_metro_readout o;
+  run_steady(&wc, 0.6, &o);
+  assert_close(eng.frequency, 49.9, 0.001);
 }
 
 static void test_harmonics_thd(void **state) {
@@ -223,9 +235,9 @@ static void test_harmonics_thd(void **state) {
     assert_int_equal(ph->harm_u_cpct[1], 10000);
     for (size_t k = 0; k < sizeof hs / sizeof hs[0]; k++) {
       unsigned h = hs[k].order;
-      /* IEC 61000-4-7 class I: 5 % of the reading; we do much better up to
-       * the 13th at 8 kHz, and the 31st still within class I. */
-      double tol = h <= 13 ? 0.002 : 0.05;
+      /* IEC 61000-4-7 class I: 5 % of the reading; at 8 kHz we hold
+       * 0.5 % to the 31st. */
+      double tol = 0.005;
       assert_close(ph->harm_u_cpct[h], hs[k].u_ratio * 10000,
                    1 + tol * hs[k].u_ratio * 10000);
       assert_close(ph->harm_i_cpct[h], hs[k].i_ratio * 10000,
@@ -240,6 +252,51 @@ static void test_harmonics_thd(void **state) {
   assert_close(eng.win[0].q, t.q_true, 2e-4 * t.s);
   assert_close(eng.win[0].q_fund, t.q_fund, 2e-4 * t.s);
   assert_true(fabs(t.q_true - t.q_fund) > 0.01 * t.s);
+}
+
+/* At 4 kHz a high harmonic is near the Nyquist frequency; the resampler
+ * correction keeps it within 1 %. */
+static void test_harmonic_near_nyquist(void **state) {
+  (void)state;
+  static const unsigned orders[] = {19, 25, 31};
+  for (size_t k = 0; k < 3; k++) {
+    ami_sim_wave_config wc;
+    wave3(&wc, 4000, 49.7, 10, 0);
+    wc.phases = 1;
+    wc.phase[0].n_harm = 1;
+    wc.phase[0].harm[0] = (ami_sim_harmonic){orders[k], 0.05, 30, 0.1, 0};
+    ami_metro_readout o;
+    run_steady(&wc, 0.5, &o);
+    assert_close(o.phase[0].harm_u_cpct[orders[k]], 500, 5);
+    assert_close(o.phase[0].harm_i_cpct[orders[k]], 1000, 10);
+  }
+}
+
+/* 60 Hz: 12-cycle windows, and the same accuracy. */
+static void test_60hz_single_phase(void **state) {
+  (void)state;
+  ami_sim_wave_config wc;
+  wave3(&wc, 7680, 59.93, 25, 45);
+  wc.phases = 1;
+  wc.phase[0].n_harm = 1;
+  wc.phase[0].harm[0] = (ami_sim_harmonic){3, 0.04, 0, 0.3, 70};
+  ami_metrology_config mc;
+  config_for(&mc, &wc);
+  mc.nominal_voltage_mv = 120000;
+  mc.nominal_frequency_mhz = 60000;
+  ami_sim_metro_result r;
+  assert_ami_ok(ami_sim_metro_run(&wc, &mc, 2.0, 33, 0, &eng, &r));
+  assert_int_equal(eng.win_cycles, 12);
+  if (fabs(r.err_p) > 0.0002 || fabs(r.err_q) > 0.001 || fabs(r.err_qf) > 0.001)
+    fail_msg("60 Hz: P %+.5f%% Q %+.5f%% Q1 %+.5f%%", 100 * r.err_p,
+             100 * r.err_q, 100 * r.err_qf);
+  assert_close(eng.frequency, 59.93, 0.0005);
+  ami_metro_readout o;
+  ami_metrology_readout(&eng, &o);
+  /* 230 V on a 120 V meter: a swell from the start, and it lasts */
+  assert_int_equal(o.quality.swells, 1);
+  assert_int_equal(o.quality.sags, 0);
+  assert_true(o.quality.swell_ms > 1900);
 }
 
 static void test_neutral(void **state) {
@@ -278,6 +335,30 @@ static void test_sag_swell_interruption(void **state) {
   assert_int_equal(o.quality.swells, 0);
   assert_close(o.quality.min_voltage_mv, 230000, 100);
   assert_close(o.quality.max_voltage_mv, 230000, 100);
+  /* After the start-up, Urms(1/2) at 47.5 Hz with a 5th harmonic and ADC
+   * noise stays within 0.01 % of the true RMS. */
+  {
+    ami_sim_wave_config w2;
+    wave3(&w2, 4000, 47.5, 10, 0);
+    w2.adc_bits = 24;
+    w2.noise_lsb = 16;
+    for (unsigned p = 0; p < 3; p++) {
+      w2.phase[p].n_harm = 1;
+      w2.phase[p].harm[0] = (ami_sim_harmonic){5, 0.1, 20, 0.4, -40};
+    }
+    ami_metrology_config m2;
+    config_for(&m2, &w2);
+    assert_ami_ok(ami_metrology_init(&eng, &m2));
+    ami_sim_wave sw;
+    ami_sim_wave_init(&sw, &w2);
+    feed(&eng, &sw, 0.3);
+    ami_metrology_clear_quality(&eng);
+    feed(&eng, &sw, 1.0);
+    ami_metrology_readout(&eng, &o);
+    double rms = UNOM * sqrt(1.01) * 1000;
+    assert_close(o.quality.min_voltage_mv, rms, 1e-4 * rms);
+    assert_close(o.quality.max_voltage_mv, rms, 1e-4 * rms);
+  }
   ami_sim_wave w;
   ami_sim_wave_init(&w, &wc);
   ami_metrology_config mc;
@@ -287,13 +368,14 @@ static void test_sag_swell_interruption(void **state) {
   ami_metrology_readout(&eng, &o);
   assert_int_equal(o.quality.sags, 1);
   assert_int_equal(o.quality.interruptions, 0);
-  /* 1-cycle window refreshed every half cycle: +/- one cycle */
-  assert_close(o.quality.sag_ms, 500, 20);
+  /* 1-cycle window refreshed every half cycle: the start is seen up to a
+   * cycle late and the end up to half a cycle late: +/- 1.5 cycles */
+  assert_close(o.quality.sag_ms, 500, 30);
   assert_close(o.quality.min_voltage_mv, 115000, 1000);
   feed(&eng, &w, 0.5);
   ami_metrology_readout(&eng, &o);
   assert_int_equal(o.quality.swells, 1);
-  assert_close(o.quality.swell_ms, 200, 20);
+  assert_close(o.quality.swell_ms, 200, 30);
   assert_close(o.quality.max_voltage_mv, 276000, 1000);
   feed(&eng, &w, 0.75); /* 3.15 s: inside the interruption */
   ami_metrology_readout(&eng, &o);
@@ -302,7 +384,7 @@ static void test_sag_swell_interruption(void **state) {
   ami_metrology_readout(&eng, &o);
   assert_true(o.voltage_present);
   assert_int_equal(o.quality.interruptions, 1);
-  assert_close(o.quality.interruption_ms, 300, 20);
+  assert_close(o.quality.interruption_ms, 300, 30);
   assert_int_equal(o.quality.sags, 2); /* the interruption is a dip too */
   assert_close(o.quality.sag_ms, 800, 40);
   assert_int_equal(o.quality.swells, 1);
@@ -552,6 +634,8 @@ int main(void) {
       cmocka_unit_test(test_rms_power_pf_angles),
       cmocka_unit_test(test_frequency),
       cmocka_unit_test(test_harmonics_thd),
+      cmocka_unit_test(test_harmonic_near_nyquist),
+      cmocka_unit_test(test_60hz_single_phase),
       cmocka_unit_test(test_neutral),
       cmocka_unit_test(test_sag_swell_interruption),
       cmocka_unit_test(test_creep_and_start),
