@@ -440,6 +440,8 @@ static void close_cycle(ami_metrology *m, double t1, uint64_t n,
     m->cyc_start_measured = measured;
     return;
   }
+  if (m->pend) /* cannot happen (cycles are >= fs/70 long); never lose one */
+    analyse_cycle(m);
   if (measured && m->cyc_start_measured)
     m->period = clampd(t1 - m->cyc_start_t, m->min_len,
                        (double)m->cfg.sample_rate_hz / 40.0);
