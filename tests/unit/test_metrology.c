@@ -468,6 +468,37 @@ static void test_export_quadrants(void **state) {
   }
 }
 
+/* The total registers book the signed sum of the phases per cycle: with
+ * L3 exporting what L1 imports, the total sees only L2's import. */
+static void test_total_is_net_of_phases(void **state) {
+  (void)state;
+  ami_sim_wave_config wc;
+  wave3(&wc, 4000, 50, 30, 0);
+  wc.phase[2].phi = 180;
+  ami_metrology_config mc;
+  config_for(&mc, &wc);
+  ami_sim_metro_result r;
+  assert_ami_ok(ami_sim_metro_run(&wc, &mc, 1.0, 50, 0, &eng, &r));
+  assert_close(r.err_p, 0, 0.0002);
+  double imp1 = reg(&eng.reg[0].p_imp), imp2 = reg(&eng.reg[1].p_imp);
+  double exp3 = reg(&eng.reg[2].p_exp);
+  uint64_t na;
+  double nr;
+  ami_metrology_span(&eng, &na, &nr);
+  ami_sim_truth t3;
+  ami_sim_wave_truth(&wc, 2, -0.5 / 4000, ((double)na - 0.5) / 4000, &t3);
+  assert_true(imp1 > 0 && t3.energy_j < 0);
+  assert_int_equal(reg(&eng.reg[2].p_imp), 0);
+  assert_close(exp3, -t3.energy_j / 3.6, 2e-4 * exp3);
+  /* every cycle's net is L2's import: the total never exports */
+  assert_close(reg(&eng.total.p_imp), imp1 + imp2 - exp3, 1e-9 * imp1);
+  assert_true(reg(&eng.total.p_exp) == 0);
+  assert_close(reg(&eng.total.s_imp),
+               reg(&eng.reg[0].s_imp) + reg(&eng.reg[1].s_imp) +
+                   reg(&eng.reg[2].s_exp),
+               1e-9 * imp1);
+}
+
 /* Channel gain errors, ADC offsets and a current channel sampled 0.37
  * sample late: the matching calibration recovers the truth; without the
  * phase correction the error at PF 0.5 is far outside the class. */
@@ -640,6 +671,7 @@ int main(void) {
       cmocka_unit_test(test_sag_swell_interruption),
       cmocka_unit_test(test_creep_and_start),
       cmocka_unit_test(test_export_quadrants),
+      cmocka_unit_test(test_total_is_net_of_phases),
       cmocka_unit_test(test_calibration),
       cmocka_unit_test(test_ten_years_no_drift),
       cmocka_unit_test(test_every_split),
