@@ -3,7 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 # Everything else here is a convenience over CMake presets (CMakePresets.json).
 
-.PHONY: all run test deps build build-dev test-asan fuzz bench format lint clean
+.PHONY: all run test deps build build-dev test-asan fuzz bench metrology-table format lint clean
 
 all: build
 
@@ -37,6 +37,11 @@ fuzz: deps
 bench: build
 	@./scripts/deps.sh --bench
 	@./build/release/bench/ami_bench
+
+# The metrology accuracy table against analytic truth -> docs/metrology.md.
+metrology-table: build
+	@./build/release/bench/ami_metro_table > docs/metrology.md; rc=$$?; \
+	  tail -n 1 docs/metrology.md; exit $$rc
 
 # Formatting, static analysis (cppcheck findings are bugs) and layering.
 lint: deps

@@ -30,5 +30,6 @@ int bench_gcm(void);
 int bench_hdlc(void);
 int bench_session(void);
 int bench_sim(void);
+int bench_metrology(void);
 
 #endif

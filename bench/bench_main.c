@@ -74,6 +74,8 @@ int main(int argc, char **argv) {
     rc |= bench_session();
   if (!only || strcmp(only, "sim") == 0)
     rc |= bench_sim();
+  if (!only || strcmp(only, "metrology") == 0)
+    rc |= bench_metrology();
   printf("\n(*) Gurux DLMS C, the incumbent, is not packaged by Debian and "
          "cannot be fetched on\n    this machine, so it is not run here: "
          "its figures are the ones the issue gives,\n    measured on this "
@@ -85,6 +87,9 @@ int main(int argc, char **argv) {
          "timed session; loopback\n    TCP runs the meter's listener and the "
          "client on ONE libuv loop in one thread.\n"
          "    Wrapper deframing is zero-copy (the APDU is borrowed, not "
-         "copied), hence its rate.\n");
+         "copied), hence its rate.\n"
+         "    Metrology: no peer engine is runnable here; the peer column is "
+         "a naive double-precision\n    reference written in "
+         "bench_metrology.c (same outputs, direct DFT per cycle).\n");
   return rc;
 }

@@ -55,10 +55,17 @@ typedef struct ami_metro_phase {
   uint16_t thd_u_cpct;    /* THD of voltage, hundredths of a percent */
   uint16_t thd_i_cpct;
   ami_metro_energy energy; /* this phase's accumulators */
+  /* Appended by lib/metrology: harmonic magnitudes h = 1..31 (index = order,
+   * [0] unused) as hundredths of a percent of the fundamental (IEC 61000-4-7
+   * harmonic ratios from 10/12-cycle windows; [1] is 10000). */
+  uint16_t harm_u_cpct[32];
+  uint16_t harm_i_cpct[32];
 } ami_metro_phase;
 
 /* Power-quality events since the previous readout (IEC 61000-4-30 style,
- * from half-cycle RMS). Counts, and the worst depth/height seen. */
+ * from half-cycle RMS). Counts, and the worst depth/height seen.
+ * lib/metrology: the readout cannot clear them (it takes a const engine);
+ * they are cumulative until ami_metrology_clear_quality(). */
 typedef struct ami_metro_quality {
   uint32_t sags;
   uint32_t swells;
@@ -84,6 +91,10 @@ typedef struct ami_metro_readout {
   int64_t apparent_total_mva;
   int16_t power_factor_total;
   ami_metro_quality quality;
+  /* Appended by lib/metrology: RMS of a measured neutral current channel
+   * (0 when the meter has none); neutral_current_ma above is always the
+   * RMS of the vector sum of the phase currents. */
+  int32_t neutral_measured_ma;
 } ami_metro_readout;
 
 /* The metrology part's software identification (OIML R46: name, version and
