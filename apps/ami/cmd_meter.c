@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "ami/ami_acse.h"
+#include "ami/ami_caltime.h"
 #include "ami/ami_cosem.h"
 #include "ami/ami_crypto_openssl.h"
 #include "ami/ami_hdlc_link.h"

@@ -82,7 +82,10 @@ struct emu {
   int32_t *frames;
   ami_metro_readout r, prev;
   uint64_t now_ms;
-  uint64_t event_now; /* time stamp for events raised inside requests */
+  /* The truth: the load model's energy, exactly, over the seconds the
+   * supply was on (microjoules), and the registers showing it. */
+  int64_t truth_import_uj, truth_export_uj;
+  ami_cosem_object *truth_obj[2];
 };
 
 /* ---- events, firmware sink ------------------------------------------------ */
@@ -220,6 +223,38 @@ static int build_push(emu *e) {
   for (int i = 0; rc == AMI_OK && i < 4; i++)
     rc = add_to_assocs(e, objs[i], i >= 2);
   return rc;
+}
+
+/* Emulator-only registers (manufacturer-specific OBIS, group B = 128):
+ * the energy the load model drew and fed back while the supply was on,
+ * in Wh -- what the metrology should have measured. A head-end compares
+ * them with 1-0:1.8.0 / 1-0:2.8.0 to check the emulated meter's accuracy
+ * end to end. */
+static int build_truth(emu *e) {
+  static const char *const names[2] = {"0-128:96.128.1*255",
+                                       "0-128:96.128.2*255"};
+  for (int i = 0; i < 2; i++) {
+    int rc = ami_cosem_add_object(e->model, 3, ln(names[i]), &e->truth_obj[i]);
+    uint8_t su[] = {0x02, 0x02, 0x0F, 0x00, 0x16, 0x1E}; /* Wh, scaler 0 */
+    if (rc == AMI_OK)
+      rc = ami_cosem_set_attr(e->truth_obj[i], 3, ami_span_make(su, 6));
+    if (rc == AMI_OK)
+      rc = add_to_assocs(e, e->truth_obj[i], true);
+    if (rc != AMI_OK)
+      return rc;
+  }
+  return AMI_OK;
+}
+
+static void update_truth(emu *e) {
+  for (int i = 0; i < 2; i++) {
+    int64_t uj = i ? e->truth_export_uj : e->truth_import_uj;
+    uint8_t v[9];
+    ami_wr w;
+    ami_wr_init(&w, v, sizeof v);
+    ami_axdr_put_u64(&w, (uint64_t)(uj / 3600000000LL)); /* uJ -> Wh */
+    ami_cosem_set_attr(e->truth_obj[i], 2, ami_span_make(v, w.len));
+  }
 }
 
 static int build_control(emu *e) {
@@ -376,7 +411,7 @@ int emu_new(emu **out, const meter_conf *c, uint64_t start_ms,
   }
   e->model = ami_meter_model(e->meter);
   if ((rc = build_firmware(e)) != AMI_OK || (rc = build_push(e)) != AMI_OK ||
-      (rc = build_control(e)) != AMI_OK) {
+      (rc = build_control(e)) != AMI_OK || (rc = build_truth(e)) != AMI_OK) {
     snprintf(err, cap, "building the meter's objects: %s", ami_strerror(rc));
     emu_free(e);
     return -1;
@@ -513,6 +548,10 @@ static void second(emu *e) {
   double p_w = (double)(en.import_uj - en.export_uj) / 1e6;
   double q_var = (double)en.reactive_mvarms / 1e6;
   shape_wave(e, p_w, q_var, pw.h3_permille, pw.h5_permille);
+  if (e->power_on && e->supply_on) {
+    e->truth_import_uj += en.import_uj;
+    e->truth_export_uj += en.export_uj;
+  }
   e->wcfg.seed = c->seed * 1000003u + t1 / 1000;
   ami_sim_wave w;
   ami_sim_wave_init(&w, &e->wcfg);
@@ -525,6 +564,7 @@ static void second(emu *e) {
   ami_metrology_clear_quality(&e->metro);
   e->now_ms = t1;
   ami_meter_step(e->meter, t1, &e->r);
+  update_truth(e);
 
   ami_meter_supply_inputs in;
   memset(&in, 0, sizeof in);

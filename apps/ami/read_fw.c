@@ -160,6 +160,14 @@ int ami_read_fw_new(ami_read_fw **out, const char *path, const char *ident) {
   fw->poll_at = UINT64_MAX;
   if (ident) {
     snprintf(fw->ident, sizeof fw->ident, "%s", ident);
+  } else if (n >= 48 && !memcmp(img, "OAFW", 4)) {
+    /* An OpenAMI signed image (include/ami/ami_meter_image.h): the
+     * identifier the meter will check is in its header, bytes 24..39. */
+    size_t k = 0;
+    while (k < 16 && img[24 + k])
+      k++;
+    memcpy(fw->ident, img + 24, k);
+    fw->ident[k] = '\0';
   } else { /* the file's base name without its extension */
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
