@@ -336,7 +336,7 @@ static bool has_digit(ami_span s) {
 static int csv_line(parser *P, const ami_mdm_csv_opts *o, size_t *last) {
   line *L = &P->ln;
   if (L->nf < 3 || L->nf > 4)
-    return fail(P, AMI_E_SYNTAX, L->nf > 4 ? 4 : 0,
+    return fail(P, AMI_E_SYNTAX, L->nf > 4 ? 4 : L->nf,
                 "expected id,timestamp,value[,quality]");
   if (L->f[0].len == 0)
     return fail(P, AMI_E_SYNTAX, 0, "empty id");

@@ -79,8 +79,8 @@ bool ami__vee_index_starting(const ami_mdm_vee_input *in, int64_t s,
   return true;
 }
 
-bool ami__vee_read_index(const ami_mdm_vee_input *in, int64_t t,
-                         uint32_t tol_s, int64_t *i) {
+bool ami__vee_read_index(const ami_mdm_vee_input *in, int64_t t, uint32_t tol_s,
+                         int64_t *i) {
   int64_t I = ami__vee_interval(in);
   if (I == 0)
     return false;
