@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "ami/ami_err.h"
-#include "ami/ami_meter_events.h"
 #include "mdm_vee_int.h"
 
 /* ---------------------------------------------------------------------- */
@@ -268,13 +267,13 @@ static void flag_span(vctx *c, int64_t from, int64_t to, uint16_t flag) {
 }
 
 static bool is_disconnect(uint16_t code) {
-  return code == AMI_EV_MANUAL_DISCONNECT || code == AMI_EV_REMOTE_DISCONNECT ||
-         code == AMI_EV_LOCAL_DISCONNECT;
+  return code == MDM_EV_MANUAL_DISCONNECT || code == MDM_EV_REMOTE_DISCONNECT ||
+         code == MDM_EV_LOCAL_DISCONNECT;
 }
 
 static bool is_connect(uint16_t code) {
-  return code == AMI_EV_MANUAL_CONNECT || code == AMI_EV_REMOTE_CONNECT ||
-         code == AMI_EV_LOCAL_CONNECT;
+  return code == MDM_EV_MANUAL_CONNECT || code == MDM_EV_REMOTE_CONNECT ||
+         code == MDM_EV_LOCAL_CONNECT;
 }
 
 /* First event after t (in time) matching `pred`, or INT64_MAX. */
@@ -291,7 +290,7 @@ static int64_t next_event(const ami_mdm_vee_input *in, int64_t t,
 }
 
 static bool is_power_up(uint16_t code) {
-  return code == AMI_EV_POWER_UP;
+  return code == MDM_EV_POWER_UP;
 }
 
 /* Events -> per-interval flags: outages (POWER_DOWN .. POWER_UP, or to
@@ -304,17 +303,17 @@ static void apply_events(vctx *c) {
     if (e->meter_id != in->channel->meter_id)
       continue;
     switch (e->code) {
-    case AMI_EV_POWER_DOWN:
+    case MDM_EV_POWER_DOWN:
       flag_span(c, e->t, next_event(in, e->t, is_power_up),
                 AMI_MDM_F_POWER_OUTAGE);
       break;
-    case AMI_EV_CLOCK_ADJUSTED_OLD:
-    case AMI_EV_CLOCK_ADJUSTED_NEW:
+    case MDM_EV_CLOCK_ADJUSTED_OLD:
+    case MDM_EV_CLOCK_ADJUSTED_NEW:
       flag_span(c, e->t, e->t, AMI_MDM_F_CLOCK_ADJUSTED);
       break;
-    case AMI_EV_TERMINAL_COVER_OPENED:
-    case AMI_EV_METER_COVER_OPENED:
-    case AMI_EV_MAGNETIC_FIELD:
+    case MDM_EV_TERMINAL_COVER_OPENED:
+    case MDM_EV_METER_COVER_OPENED:
+    case MDM_EV_MAGNETIC_FIELD:
       flag_span(c, e->t, e->t, AMI_MDM_F_TAMPER);
       break;
     default:

@@ -10,6 +10,26 @@
 
 #include "ami/ami_mdm_vee.h"
 
+/* The event codes VEE reacts to: the numbers of ami_meter_events.h (IDIS
+ * event lists), repeated here because scripts/check-layers.sh keeps
+ * lib/mdm from including meter-layer headers. test_mdm_vee feeds events
+ * spelled with the AMI_EV_* names, so a drift fails its tests. */
+enum {
+  MDM_EV_POWER_DOWN = 1,
+  MDM_EV_POWER_UP = 2,
+  MDM_EV_CLOCK_ADJUSTED_OLD = 4,
+  MDM_EV_CLOCK_ADJUSTED_NEW = 5,
+  MDM_EV_TERMINAL_COVER_OPENED = 40,
+  MDM_EV_MAGNETIC_FIELD = 42,
+  MDM_EV_METER_COVER_OPENED = 44,
+  MDM_EV_MANUAL_DISCONNECT = 60,
+  MDM_EV_MANUAL_CONNECT = 61,
+  MDM_EV_REMOTE_DISCONNECT = 62,
+  MDM_EV_REMOTE_CONNECT = 63,
+  MDM_EV_LOCAL_DISCONNECT = 64,
+  MDM_EV_LOCAL_CONNECT = 69
+};
+
 /* Interval length of the input's channel, 0 if the input is unusable. */
 uint32_t ami__vee_interval(const ami_mdm_vee_input *in);
 

@@ -287,6 +287,12 @@ static void test_rule_clock_adjusted_and_outage_events(void **state) {
   for (int i = 0; i < N24; i++)
     assert_int_equal((g_out[i].flags & AMI_MDM_F_POWER_OUTAGE) != 0,
                      i >= 5 && i <= 7);
+  /* Tamper: meter cover opened at 20:00 flags the interval ending then. */
+  ev[1].code = AMI_EV_METER_COVER_OPENED;
+  ev[1].t = utc(2024, 1, 1, 20, 0, 0);
+  run(&p, &in);
+  assert_true(g_out[19].flags & AMI_MDM_F_TAMPER);
+  assert_false(g_out[20].flags & AMI_MDM_F_TAMPER);
   /* Events of another meter are ignored. */
   ev[0].meter_id = 71;
   assert_int_equal(run(&p, &in).n_failures, 0);
