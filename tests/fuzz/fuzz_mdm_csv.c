@@ -63,9 +63,10 @@ static bool write_back(const ami_mdm_import_out *o, size_t *len) {
     ami_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
       return false;
-    w += sprintf(w, "%.*s,%04d-%02u-%02uT%02d:%02d:%02dZ,", (int)id.len,
-                 (const char *)id.p, (int)y, m, d, (int)(sod / 3600),
-                 (int)(sod / 60 % 60), (int)(sod % 60));
+    memcpy(w, id.p, id.len); /* ids may hold NUL bytes: no %s */
+    w += id.len;
+    w += sprintf(w, ",%04d-%02u-%02uT%02d:%02d:%02dZ,", (int)y, m, d,
+                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
     const ami_mdm_interval *v = &r->r.v;
     if (v->quality != 4 /* MISSING */) {
       int64_t a = v->value < 0 ? -v->value : v->value;
