@@ -56,18 +56,38 @@ static bool needs_estimate(const ami_mdm_interval *v) {
          v->quality == AMI_MDM_Q_VALIDATION_FAILED;
 }
 
-/* A good value ending at t: from the series being estimated (its
- * validated input, never our own estimates), else from history. */
+/* The interval ending at t: from the series being estimated (its
+ * validated input, never our own estimates), else from history; NULL
+ * when neither has it. */
+static const ami_mdm_interval *interval_at(const ectx *c, int64_t t) {
+  const ami_mdm_vee_input *in = c->in;
+  int64_t d = t - in->t0;
+  if (d % c->I == 0 && d >= 0 && d / c->I < (int64_t)in->n)
+    return &c->val[d / c->I];
+  d = t - in->history_t0;
+  if (in->history && d % c->I == 0 && d >= 0 &&
+      d / c->I < (int64_t)in->history_n)
+    return &in->history[d / c->I];
+  return NULL;
+}
+
+/* A good value ending at t. */
 static bool good_at(const ectx *c, int64_t t, int64_t *v) {
-  int64_t d = t - c->in->t0;
-  if (d % c->I == 0 && d >= 0 && d / c->I < (int64_t)c->in->n) {
-    const ami_mdm_interval *x = &c->val[d / c->I];
-    if (!ami__vee_good(x))
-      return false;
-    *v = x->value;
-    return true;
-  }
-  return ami__vee_history_at(c->in, t, v);
+  const ami_mdm_interval *x = interval_at(c, t);
+  if (!x || !ami__vee_good(x))
+    return false;
+  *v = x->value;
+  return true;
+}
+
+/* An interpolation anchor: good and not in a power outage (an outage
+ * interval's low value says nothing about consumption around it). */
+static bool anchor_at(const ectx *c, int64_t t, int64_t *v) {
+  const ami_mdm_interval *x = interval_at(c, t);
+  if (!x || !ami__vee_good(x) || (x->flags & AMI_MDM_F_POWER_OUTAGE))
+    return false;
+  *v = x->value;
+  return true;
 }
 
 /* Round-half-away division of num by den (den > 0). */
@@ -114,18 +134,11 @@ static void linear(ectx *c) {
     while (j < n && needs_estimate(&c->val[j]) &&
            c->out[j].quality != AMI_MDM_Q_ESTIMATED)
       j++;
-    int64_t L = (int64_t)(j - i), a, b;
-    bool ok = L * c->I <= (int64_t)c->p->max_linear_s;
-    if (ok && i > 0)
-      ok = ami__vee_good(&c->val[i - 1]) &&
-           !(c->val[i - 1].flags & AMI_MDM_F_POWER_OUTAGE) &&
-           (a = c->val[i - 1].value, true);
-    else if (ok)
-      ok = ami__vee_history_at(c->in, c->in->t0 - c->I, &a);
-    if (ok)
-      ok = j < n && ami__vee_good(&c->val[j]) &&
-           !(c->val[j].flags & AMI_MDM_F_POWER_OUTAGE) &&
-           (b = c->val[j].value, true);
+    int64_t L = (int64_t)(j - i), a = 0, b = 0;
+    int64_t ta = c->in->t0 + ((int64_t)i - 1) * c->I; /* left anchor end */
+    int64_t tb = c->in->t0 + (int64_t)j * c->I;       /* right anchor end */
+    bool ok = L * c->I <= (int64_t)c->p->max_linear_s && anchor_at(c, ta, &a) &&
+              anchor_at(c, tb, &b);
     if (ok)
       for (int64_t k = 1; k <= L; k++)
         put(c, i + (size_t)k - 1, a + div_round((b - a) * k, L + 1),
