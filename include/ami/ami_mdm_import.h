@@ -49,7 +49,9 @@ typedef struct ami_mdm_import_error {
   const char *what;
 } ami_mdm_import_error;
 
-/* One data stream: a CSV id, or a NEM12 200 record (NMI + suffix). */
+/* One data stream: a CSV id, or a NEM12 200 record (NMI + suffix; a 200
+ * repeating an earlier one -- same NMI, suffix, meter serial, UOM and
+ * interval -- continues its series). */
 typedef struct ami_mdm_import_series {
   ami_span id;     /* CSV id / NEM12 NMI (borrowed from the input) */
   ami_span suffix; /* NEM12 NMISuffix, e.g. "E1" (empty for CSV) */

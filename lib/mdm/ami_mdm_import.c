@@ -226,6 +226,23 @@ static void reset(ami_mdm_import_out *out) {
   out->n_series = out->n_rows = out->n_reads = 0;
 }
 
+/* Starts a parse of buf[0..len): staging emptied, no error yet. */
+static void parser_init(parser *P, const uint8_t *buf, size_t len,
+                        ami_mdm_import_out *out) {
+  P->ln.nf = 0;
+  P->ln.no = 0;
+  P->ln.len = 0;
+  P->ln.p = buf;
+  P->ln.terminated = true;
+  P->buf = buf;
+  P->len = len;
+  P->pos = 0;
+  P->line_no = 0;
+  P->out = out;
+  reset(out);
+  memset(&out->err, 0, sizeof out->err);
+}
+
 static bool out_ok(const ami_mdm_import_out *out) {
   return out && (out->series || !out->series_cap) &&
          (out->rows || !out->rows_cap) && (out->reads || !out->reads_cap);
@@ -376,16 +393,7 @@ int ami_mdm_import_csv(const ami_mdm_csv_opts *o, const uint8_t *buf,
     return AMI_E_INVAL;
   parser local;
   parser *p = &local;
-  p->ln.nf = 0;
-  p->ln.no = 0;
-  p->ln.terminated = true;
-  p->buf = buf;
-  p->len = len;
-  p->pos = 0;
-  p->line_no = 0;
-  p->out = out;
-  reset(out);
-  memset(&out->err, 0, sizeof out->err);
+  parser_init(p, buf, len, out);
   size_t last = 0;
   while (next_line(p)) {
     if (p->ln.len == 0)
@@ -450,6 +458,7 @@ static bool nem12_uom(ami_span u, ami_mdm_unit *unit, int64_t *scale) {
 typedef struct nem12 {
   const ami_mdm_nem12_opts *o;
   bool seen_100, seen_900, have_200;
+  uint32_t series;       /* index of the current 200's series */
   uint32_t interval_min; /* of the current 200 */
   int64_t scale;         /* of the current 200 */
   /* A 300 of quality V waiting for its 400 records. */
@@ -493,15 +502,29 @@ static int nem12_200(parser *P, nem12 *N) {
     return fail(P, AMI_E_SYNTAX, 8, "200: IntervalLength not a number");
   if (iv != 5 && iv != 15 && iv != 30)
     return fail(P, AMI_E_RANGE, 8, "200: IntervalLength must be 5, 15 or 30");
-  if (P->out->n_series == P->out->series_cap)
-    return fail(P, AMI_E_BUFFER_FULL, 0, "series capacity");
-  ami_mdm_import_series *s = &P->out->series[P->out->n_series++];
-  s->id = L->f[1];
-  s->suffix = L->f[4];
-  s->serial = L->f[6];
-  s->uom = L->f[7];
-  s->unit = unit;
-  s->interval_s = (uint32_t)iv * 60;
+  /* A 200 repeating an earlier one (same NMI, suffix, meter, unit and
+   * interval) continues that series: distributors split a year into
+   * blocks that way (the AusNet sample repeats one 200 four times). */
+  ami_mdm_import_series *s = NULL;
+  for (size_t k = 0; k < P->out->n_series && !s; k++) {
+    ami_mdm_import_series *x = &P->out->series[k];
+    if (ami_span_eq(x->id, L->f[1]) && ami_span_eq(x->suffix, L->f[4]) &&
+        ami_span_eq(x->serial, L->f[6]) && ami_span_eq(x->uom, L->f[7]) &&
+        x->interval_s == (uint32_t)iv * 60)
+      s = x;
+  }
+  if (!s) {
+    if (P->out->n_series == P->out->series_cap)
+      return fail(P, AMI_E_BUFFER_FULL, 0, "series capacity");
+    s = &P->out->series[P->out->n_series++];
+    s->id = L->f[1];
+    s->suffix = L->f[4];
+    s->serial = L->f[6];
+    s->uom = L->f[7];
+    s->unit = unit;
+    s->interval_s = (uint32_t)iv * 60;
+  }
+  N->series = (uint32_t)(s - P->out->series);
   N->have_200 = true;
   N->interval_min = (uint32_t)iv;
   N->scale = scale;
@@ -541,7 +564,7 @@ static int nem12_300(parser *P, nem12 *N) {
     memset(r, 0, sizeof *r);
     if (!parse_decimal(L->f[2 + k], N->scale, &r->r.v.value))
       return fail(P, AMI_E_SYNTAX, 2 + k, "300: bad interval value");
-    r->series = (uint32_t)(P->out->n_series - 1);
+    r->series = N->series;
     r->reason = (uint16_t)reason;
     r->r.t = start + (int64_t)(k + 1) * N->interval_min * 60;
     r->r.v.quality = quality;
@@ -615,7 +638,7 @@ static int nem12_500(parser *P, nem12 *N) {
     if (P->out->n_reads == P->out->reads_cap)
       return fail(P, AMI_E_BUFFER_FULL, 0, "register read capacity");
     ami_mdm_register_read *r = &P->out->reads[P->out->n_reads++];
-    r->channel_id = P->out->n_series - 1;
+    r->channel_id = N->series;
     r->t = d * 86400 + s - N->o->utc_offset_s;
     r->value = v;
     r->quality = AMI_MDM_Q_ACTUAL;
@@ -657,16 +680,7 @@ int ami_mdm_import_nem12(const ami_mdm_nem12_opts *o, const uint8_t *buf,
   if (!o || !out_ok(out) || (len && !buf))
     return AMI_E_INVAL;
   parser P;
-  P.ln.nf = 0;
-  P.ln.no = 0;
-  P.ln.terminated = true;
-  P.buf = buf;
-  P.len = len;
-  P.pos = 0;
-  P.line_no = 0;
-  P.out = out;
-  reset(out);
-  memset(&out->err, 0, sizeof out->err);
+  parser_init(&P, buf, len, out);
   nem12 N;
   memset(&N, 0, sizeof N);
   N.o = o;

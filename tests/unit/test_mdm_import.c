@@ -44,8 +44,9 @@ static bool span_eq_str(ami_span s, const char *lit) {
 /* ---------------------------------------------------------------------- */
 /* Real files */
 
-/* nem12-au-ausnet-example.csv: 100, four 200 blocks (same NMI), 365 300
- * records of 48 values, 720 500 records (reads at 00:00 and 12:00), 900.
+/* nem12-au-ausnet-example.csv: 100, four identical 200 records (one
+ * series split in blocks, not in date order), 365 300 records of 48
+ * values, 720 500 records (reads at 00:00 and 12:00), 900.
  * Values checked by reading the file: first value 0.077 kWh of 2014-04-01,
  * first read 5797.496 kWh at 2014-04-01 00:00:02; the 48 values of
  * 2014-04-01 add up to 12.176 kWh = 5809.672 - 5797.496, the advance of
@@ -62,7 +63,7 @@ static void test_nem12_ausnet_real(void **state) {
   ami_mdm_nem12_opts opt;
   ami_mdm_nem12_opts_default(&opt);
   assert_ami_ok(ami_mdm_import_nem12(&opt, (const uint8_t *)buf, len, &o));
-  assert_int_equal(o.n_series, 4);
+  assert_int_equal(o.n_series, 1);
   assert_int_equal(o.n_rows, 365 * 48);
   assert_int_equal(o.n_reads, 720);
   assert_true(span_eq_str(o.series[0].id, "1111111111"));
@@ -322,6 +323,22 @@ static void test_nem12_malformed(void **state) {
     assert_int_equal(o.n_rows + o.n_series + o.n_reads, 0);
     assert_non_null(o.err.what);
   }
+  /* A repeated 200 continues its series; another suffix is a new one. */
+  edit_line(s, 7, NULL, buf); /* without the 500 */
+  char *end = strstr(buf, "900\r\n");
+  sprintf(end,
+          "200,NMI0000001,E1,E1,E1,N1,MTR1,KWH,30,\r\n%s\r\n"
+          "200,NMI0000001,E1,B1,B1,N1,MTR1,KWH,30,\r\n%s\r\n900\r\n",
+          line300("20180103", 48, "A", "0.2"),
+          line300("20180103", 48, "A", "0.3"));
+  ami_mdm_import_out m = staging();
+  assert_ami_ok(
+      ami_mdm_import_nem12(&opt, (const uint8_t *)buf, strlen(buf), &m));
+  assert_int_equal(m.n_series, 2);
+  assert_int_equal(m.n_rows, 4 * 48);
+  assert_int_equal(m.rows[2 * 48].series, 0);
+  assert_int_equal(m.rows[3 * 48].series, 1);
+  assert_true(span_eq_str(m.series[1].suffix, "B1"));
   /* A record after 900, and a second 100. */
   size_t n = strlen(s);
   memcpy(big, s, n);
