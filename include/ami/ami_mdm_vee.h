@@ -116,6 +116,7 @@ typedef enum ami_mdm_vee_class {
  *   jump_max              7000000 7 kWh step between intervals (~ a 63 A
  *                                  single-phase supply over 30 min)
  *   zero_min_s            86400   a whole day of zeros with power on
+ *   voltage_min           50000   50 V: below it the supply is off
  *   frozen_min            12      12 identical non-zero values (6 h at
  *                                  30 min; 0.001 kWh quantisation makes
  *                                  shorter runs common at base load)
@@ -133,6 +134,7 @@ typedef struct ami_mdm_vee_params {
   int64_t spike_min;
   int64_t jump_max;
   uint32_t zero_min_s;
+  int64_t voltage_min;
   uint32_t frozen_min;
   uint32_t register_tol_milli;
   int64_t register_tol_abs;
@@ -149,7 +151,9 @@ void ami_mdm_vee_params_default(ami_mdm_vee_params *p, ami_mdm_vee_class cls);
  * raw meter values; events use ami_meter_events.h codes: POWER_DOWN ..
  * POWER_UP is an outage (zero is expected, estimates never anchor on it),
  * REMOTE/MANUAL/LOCAL_DISCONNECT .. CONNECT means no supply by design,
- * CLOCK_ADJUSTED_* flags the interval. tz NULL = UTC days. */
+ * CLOCK_ADJUSTED_* flags the interval, TERMINAL/METER_COVER_OPENED and
+ * MAGNETIC_FIELD flag tamper. tz NULL = UTC days. Day rules (spike,
+ * high/low) need local midnights on the grid and are skipped otherwise. */
 typedef struct ami_mdm_vee_input {
   const ami_mdm_channel_info *channel;
   int64_t t0;
@@ -163,6 +167,12 @@ typedef struct ami_mdm_vee_input {
   const ami_mdm_event *events;
   size_t n_events;
   const ami_mdm_tz *tz;
+  /* Optional voltage (milli-volts) on the same grid (voltage[i] is the
+   * interval ending at t0 + i * interval_s; voltage_n may be < n): a zero
+   * interval whose voltage is present and at most voltage_min is excused
+   * like an outage. NULL when the meter reports no voltage profile. */
+  const ami_mdm_interval *voltage;
+  size_t voltage_n;
 } ami_mdm_vee_input;
 
 /* One rule firing on one interval. */

@@ -38,6 +38,7 @@ void ami_mdm_vee_params_default(ami_mdm_vee_params *p, ami_mdm_vee_class cls) {
   p->spike_min = 1000000;
   p->jump_max = 7000000;
   p->zero_min_s = 86400;
+  p->voltage_min = 50000;
   p->frozen_min = 12;
   p->register_tol_milli = 10;
   p->register_tol_abs = 10000;
@@ -291,6 +292,17 @@ static int64_t next_event(const ami_mdm_vee_input *in, int64_t t,
 
 static bool is_power_up(uint16_t code) {
   return code == MDM_EV_POWER_UP;
+}
+
+/* A voltage profile saying "no supply" in interval i flags it as an
+ * outage: the zero rule then excuses it and interpolation avoids it. */
+static void apply_voltage(vctx *c) {
+  const ami_mdm_vee_input *in = c->in;
+  for (size_t i = 0; in->voltage && i < in->n && i < in->voltage_n; i++) {
+    const ami_mdm_interval *v = &in->voltage[i];
+    if (v->quality != AMI_MDM_Q_MISSING && v->value <= c->p->voltage_min)
+      c->out[i].flags |= AMI_MDM_F_POWER_OUTAGE;
+  }
 }
 
 /* Events -> per-interval flags: outages (POWER_DOWN .. POWER_UP, or to
@@ -603,6 +615,7 @@ int ami_mdm_vee_validate(const ami_mdm_vee_params *p,
   if (in->n == 0)
     return AMI_OK;
   apply_events(&c);
+  apply_voltage(&c);
   rule_flags(&c);
   rule_negative_jump(&c);
   rule_runs(&c);

@@ -91,8 +91,14 @@ static void test_nem12_ausnet_real(void **state) {
     iv[k] = o.rows[k].r.v;
   ami_mdm_register_read rr[2] = {o.reads[0], o.reads[2]};
   assert_int_equal(rr[1].value, 5809672000LL);
-  ami_mdm_vee_input in = {&ch, o.rows[0].r.t, iv, 48,  0, NULL, 0, rr,
-                          2,   NULL,          0,  NULL};
+  ami_mdm_vee_input in;
+  memset(&in, 0, sizeof in);
+  in.channel = &ch;
+  in.t0 = o.rows[0].r.t;
+  in.iv = iv;
+  in.n = 48;
+  in.reads = rr;
+  in.n_reads = 2;
   ami_mdm_vee_params p;
   ami_mdm_vee_params_default(&p, AMI_MDM_CLASS_RESIDENTIAL_IMPORT);
   ami_mdm_vee_failure f[64];

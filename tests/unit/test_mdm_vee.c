@@ -385,6 +385,25 @@ static void test_rule_zero(void **state) {
   in.events = ev;
   in.n_events = 2;
   assert_int_equal(run(&p, &in).n_failures, 0);
+  /* So does a voltage profile showing no supply for hours 3..5 (and
+   * 230 V elsewhere); with 230 V throughout the zeros fail. */
+  in.n_events = 0;
+  ami_mdm_interval volt[N24];
+  for (int i = 0; i < N24; i++) {
+    volt[i].value = (i >= 3 && i <= 5) ? 0 : 230000;
+    volt[i].quality = AMI_MDM_Q_ACTUAL;
+    volt[i].method = 0;
+    volt[i].flags = 0;
+  }
+  in.voltage = volt;
+  in.voltage_n = N24;
+  assert_int_equal(run(&p, &in).n_failures, 0);
+  assert_true(g_out[4].flags & AMI_MDM_F_POWER_OUTAGE);
+  for (int i = 3; i <= 5; i++)
+    volt[i].value = 230000;
+  assert_int_equal(run(&p, &in).by_rule[AMI_MDM_RULE_ZERO], 24);
+  in.voltage = NULL;
+  in.n_events = 2;
   /* So does a remote disconnection (never reconnected). */
   ev[0].code = AMI_EV_REMOTE_DISCONNECT;
   ev[0].t = utc(2024, 1, 1, 0, 0, 0);
@@ -609,6 +628,53 @@ static void test_est_like_days(void **state) {
   assert_int_equal(out[0].value, 7333);
 }
 
+/* Like days across daylight saving, London, hourly: every day has the
+ * same wall-clock shape, value = 1000 x the local hour the interval
+ * starts in. The 25-hour Sunday 27 Oct 2024 and the 23-hour Sunday
+ * 31 Mar 2024, missing whole, come back with that shape: both 01:00
+ * hours of October get 1000, and March has no 01:00 at all. */
+static void test_est_like_days_dst(void **state) {
+  (void)state;
+  ami_mdm_channel_info ch = channel(3600);
+  static ami_mdm_interval v[48 * 24], out[48 * 24];
+  const int64_t days[2] = {day_of(2024, 10, 27), day_of(2024, 3, 31)};
+  const unsigned lens[2] = {25, 23};
+  for (int k = 0; k < 2; k++) {
+    int64_t first = days[k] - 21;
+    int64_t t0 = ami_mdm_tz_day_start(&LONDON, first) + 3600;
+    int64_t tn = ami_mdm_tz_day_start(&LONDON, days[k] + 22);
+    size_t n = (size_t)((tn - t0) / 3600 + 1);
+    assert_true(n <= 48 * 24);
+    for (size_t i = 0; i < n; i++) {
+      int64_t s = t0 + (int64_t)i * 3600 - 3600;
+      int64_t local = s + ami_mdm_tz_offset(&LONDON, s);
+      fill(&v[i], 1, 1000 * ((local % 86400) / 3600));
+    }
+    int64_t i0 = (ami_mdm_tz_day_start(&LONDON, days[k]) - t0) / 3600 + 1;
+    for (unsigned h = 0; h < lens[k]; h++)
+      v[i0 + h].quality = AMI_MDM_Q_MISSING;
+    ami_mdm_vee_input in = input(&ch, t0, v, n);
+    in.tz = &LONDON;
+    ami_mdm_est_params p = est_only(AMI_MDM_EST_AVG_LIKE_DAY);
+    ami_mdm_est_summary s;
+    assert_ami_ok(ami_mdm_vee_estimate(&p, &in, v, out, &s));
+    assert_int_equal(s.avg_like_day, lens[k]);
+    if (k == 0) {
+      /* Local hours 0, 1, 1, 2, 3, ... 23. */
+      assert_int_equal(out[i0 + 0].value, 0);
+      assert_int_equal(out[i0 + 1].value, 1000);
+      assert_int_equal(out[i0 + 2].value, 1000);
+      assert_int_equal(out[i0 + 3].value, 2000);
+      assert_int_equal(out[i0 + 24].value, 23000);
+    } else {
+      /* Local hours 0, 2, 3, ... 23. */
+      assert_int_equal(out[i0 + 0].value, 0);
+      assert_int_equal(out[i0 + 1].value, 2000);
+      assert_int_equal(out[i0 + 22].value, 23000);
+    }
+  }
+}
+
 /* Profile fallback: weights 1..24 by hour; the meter's good data is
  * exactly 10 x the weights, so the fitted factor is 10. */
 static void test_est_profile_zero(void **state) {
@@ -830,6 +896,7 @@ int main(void) {
       cmocka_unit_test(test_validate_inval),
       cmocka_unit_test(test_est_linear),
       cmocka_unit_test(test_est_like_days),
+      cmocka_unit_test(test_est_like_days_dst),
       cmocka_unit_test(test_est_profile_zero),
       cmocka_unit_test(test_est_scaling),
       cmocka_unit_test(test_validate_then_estimate),
