@@ -105,9 +105,10 @@ typedef enum ami_mdm_vee_class {
  * ami_mdm_vee_params_default (RESIDENTIAL_IMPORT / NET_METERED):
  *   action: GAP, DUPLICATE, NEGATIVE, REGISTER_SUM, SPIKE, FROZEN, JUMP,
  *           ZERO FAIL; HIGH, LOW, TIME_TOLERANCE, CLOCK_ADJUSTED WARN.
- *           NET_METERED: NEGATIVE and ZERO OFF (export and balance are
- *           normal), SPIKE and JUMP on |value|.
- *   time_tolerance_s      60      (DLMS capture jitter; IDIS says 1 min)
+ *           NET_METERED: NEGATIVE, ZERO and LOW OFF (export and a
+ *           balanced net are normal). SPIKE judges |value| in any class.
+ *   time_tolerance_s      60      a capture may lag the boundary by
+ *                                  seconds; a minute off is a clock issue
  *   high_pct/high_factor  95 / 2000   day > 2 x P95 of same-weekday days
  *   low_pct/low_factor    5 / 250     day < 0.25 x P5 (net: OFF)
  *   history_min_days      3       fewer same-weekday days: rule skipped
@@ -117,9 +118,11 @@ typedef enum ami_mdm_vee_class {
  *                                  single-phase supply over 30 min)
  *   zero_min_s            86400   a whole day of zeros with power on
  *   voltage_min           50000   50 V: below it the supply is off
- *   frozen_min            12      12 identical non-zero values (6 h at
- *                                  30 min; 0.001 kWh quantisation makes
- *                                  shorter runs common at base load)
+ *   frozen_min            24      24 identical non-zero values (12 h at
+ *                                  30 min): coarse meters repeat at base
+ *                                  load -- nem12-au-home-meter01 (6.25 Wh
+ *                                  steps) has runs of up to 17 in three
+ *                                  years, the 100 LCL households up to 9
  *   register_tol_milli    10      1 % of the register advance ...
  *   register_tol_abs      10000   ... plus 10 Wh (register resolution) */
 typedef struct ami_mdm_vee_params {

@@ -39,7 +39,7 @@ void ami_mdm_vee_params_default(ami_mdm_vee_params *p, ami_mdm_vee_class cls) {
   p->jump_max = 7000000;
   p->zero_min_s = 86400;
   p->voltage_min = 50000;
-  p->frozen_min = 12;
+  p->frozen_min = 24;
   p->register_tol_milli = 10;
   p->register_tol_abs = 10000;
   if (cls == AMI_MDM_CLASS_NET_METERED) {

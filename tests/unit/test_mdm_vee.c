@@ -434,16 +434,18 @@ static void test_rule_negative(void **state) {
 
 static void test_rule_frozen(void **state) {
   (void)state;
-  ami_mdm_vee_input in = day_input(N24, 0);
+  ami_mdm_vee_input in = day_input(N24 + 2, 0);
   ami_mdm_vee_params p = only(AMI_MDM_RULE_FROZEN);
-  for (int i = 0; i < 11; i++)
-    g_iv[i].value = 250000; /* 11 identical: passes */
+  for (int i = 1; i < 24; i++)
+    g_iv[i].value = 250000; /* 23 identical: passes */
   assert_int_equal(run(&p, &in).n_failures, 0);
-  g_iv[11].value = 250000; /* 12 identical non-zero: frozen */
+  g_iv[24].value = 250000; /* 24 identical non-zero (12 h): frozen */
   ami_mdm_vee_summary s = run(&p, &in);
-  assert_int_equal(s.n_failures, 12);
-  assert_int_equal(g_fail[11].index, 11);
-  assert_int_equal(g_fail[0].observed, 12);
+  assert_int_equal(s.n_failures, 24);
+  assert_int_equal(g_fail[0].index, 1);
+  assert_int_equal(g_fail[23].index, 24);
+  assert_int_equal(g_fail[0].observed, 24);
+  fill(g_iv, N24, 0);
   /* Zeros are never "frozen" (that is the zero rule). */
   fill(g_iv, N24, 0);
   assert_int_equal(run(&p, &in).n_failures, 0);
