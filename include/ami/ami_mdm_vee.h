@@ -214,7 +214,8 @@ typedef struct ami_mdm_align_stats {
  * dropped (its slot stays MISSING unless another reading fills it). A
  * second reading for a slot with a different value replaces the first and
  * sets AMI_MDM_F_DUPLICATE (the later transmission is taken as the
- * correction); an identical one is ignored. Borrows everything; writes
+ * correction); an identical one, or a MISSING one for a slot that has a
+ * value, is ignored (counted in repeats). Borrows everything; writes
  * grid[0..n) and *st. AMI_E_INVAL on bad arguments. */
 int ami_mdm_vee_align(const ami_mdm_vee_params *p, uint32_t interval_s,
                       const ami_mdm_reading *r, size_t nr, int64_t t0,

@@ -154,6 +154,10 @@ int ami_mdm_vee_align(const ami_mdm_vee_params *p, uint32_t interval_s,
       st->placed++;
     }
     ami_mdm_interval *g = &grid[q];
+    if (v.quality == AMI_MDM_Q_MISSING && g->quality != AMI_MDM_Q_MISSING) {
+      st->repeats++; /* a null re-send never wipes a value */
+      continue;
+    }
     if (g->quality != AMI_MDM_Q_MISSING || (g->flags & AMI_MDM_F_DUPLICATE)) {
       if (g->value == v.value && g->quality == v.quality) {
         st->repeats++;

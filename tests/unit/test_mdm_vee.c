@@ -174,14 +174,15 @@ static void test_align(void **state) {
       {t0 + 7200, {55, AMI_MDM_Q_ACTUAL, 0, 0}}, /* differs: duplicate */
       {t0 - 1800, {1, AMI_MDM_Q_ACTUAL, 0, 0}},  /* before the grid */
       {t0 + 9000, {1, AMI_MDM_Q_ACTUAL, 0, 0}},  /* after the grid */
+      {t0, {0, AMI_MDM_Q_MISSING, 0, 0}},        /* null re-send */
   };
   ami_mdm_interval g[5];
   ami_mdm_align_stats st;
-  assert_ami_ok(ami_mdm_vee_align(&p, 1800, r, 9, t0, g, 5, &st));
-  assert_int_equal(st.placed, 5);
+  assert_ami_ok(ami_mdm_vee_align(&p, 1800, r, 10, t0, g, 5, &st));
+  assert_int_equal(st.placed, 6);
   assert_int_equal(st.snapped, 1);
   assert_int_equal(st.rejected, 1);
-  assert_int_equal(st.repeats, 1);
+  assert_int_equal(st.repeats, 2);
   assert_int_equal(st.duplicates, 1);
   assert_int_equal(st.outside, 2);
   assert_int_equal(g[0].value, 10);
