@@ -5,9 +5,9 @@
  * Oracles:
  *   1. On error nothing is staged and the error line lies within the input.
  *   2. On success every row names a staged series, and writing the rows
- *      back as canonical CSV (UTC "Z" times, six decimals, quality letter
- *      and method) parses to the same rows (skipped for ids holding a
- *      double quote and for years outside 0000..9999, which the canonical
+ *      back as canonical CSV (quoted ids, UTC "Z" times, six decimals,
+ *      quality letter and method) parses to the same rows (skipped for ids
+ * holding a double quote and for years outside 0000..9999, which the canonical
  *      form cannot carry).
  */
 #include <stdint.h>
@@ -63,9 +63,12 @@ static bool write_back(const ami_mdm_import_out *o, size_t *len) {
     ami_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
       return false;
-    memcpy(w, id.p, id.len); /* ids may hold NUL bytes: no %s */
+    /* Quoted: an id may keep blanks inside its quotes; it may hold NUL
+     * bytes too, hence memcpy rather than %s. */
+    *w++ = '"';
+    memcpy(w, id.p, id.len);
     w += id.len;
-    w += sprintf(w, ",%04d-%02u-%02uT%02d:%02d:%02dZ,", (int)y, m, d,
+    w += sprintf(w, "\",%04d-%02u-%02uT%02d:%02d:%02dZ,", (int)y, m, d,
                  (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
     const ami_mdm_interval *v = &r->r.v;
     if (v->quality != 4 /* MISSING */) {
