@@ -41,8 +41,8 @@ bool ami__vee_index_starting(const ami_mdm_vee_input *in, int64_t s,
 /* Index of the interval boundary nearest to register read time t (the
  * read is the register at the END of interval *i), when it lies within
  * tol_s of it. */
-bool ami__vee_read_index(const ami_mdm_vee_input *in, int64_t t,
-                         uint32_t tol_s, int64_t *i);
+bool ami__vee_read_index(const ami_mdm_vee_input *in, int64_t t, uint32_t tol_s,
+                         int64_t *i);
 
 /* Final value ending at t from history (true when present and good). */
 bool ami__vee_history_at(const ami_mdm_vee_input *in, int64_t t, int64_t *v);
