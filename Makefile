@@ -3,7 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 # Everything else here is a convenience over CMake presets (CMakePresets.json).
 
-.PHONY: all run test deps build build-dev test-asan fuzz bench metrology-table format lint clean
+.PHONY: all run test deps build build-dev test-asan fuzz bench metrology-table vee-accuracy format lint clean
 
 all: build
 
@@ -42,6 +42,13 @@ bench: build
 metrology-table: build
 	@./build/release/bench/ami_metro_table > docs/metrology.md; rc=$$?; \
 	  tail -n 1 docs/metrology.md; exit $$rc
+
+# VEE estimation accuracy on real London households -> docs/mdm-vee.md.
+AMI_SHARED_DIR ?= ../shared
+vee-accuracy: build
+	@zcat $(AMI_SHARED_DIR)/data/lcl-london-100-households-2013.csv.gz | \
+	  ./build/release/bench/vee_accuracy --doc docs/mdm-vee.md
+	@echo "docs/mdm-vee.md: accuracy table updated"
 
 # Formatting, static analysis (cppcheck findings are bugs) and layering.
 lint: deps

@@ -58,7 +58,8 @@ enum {
   AMI_MDM_F_DUPLICATE = 1u << 2,      /* received more than once, differing */
   AMI_MDM_F_TIME_TOLERANCE = 1u << 3, /* timestamp off the interval grid */
   AMI_MDM_F_LATE = 1u << 4,           /* arrived after the window closed */
-  AMI_MDM_F_TAMPER = 1u << 5          /* tamper event in the interval */
+  AMI_MDM_F_TAMPER = 1u << 5,         /* tamper event in the interval */
+  AMI_MDM_F_DISCONNECTED = 1u << 6    /* supply disconnected (VEE, appended) */
 };
 
 typedef struct ami_mdm_interval {
@@ -91,6 +92,14 @@ typedef struct ami_mdm_event {
   int64_t t;     /* UTC seconds */
   uint16_t code; /* ami_meter_events.h codes (DLMS event log) */
 } ami_mdm_event;
+
+/* One timestamped value as received, before it is placed on the interval
+ * grid (import parsers produce these; ami_mdm_vee_align consumes them).
+ * `t` is the interval END in UTC seconds. (Appended by VEE.) */
+typedef struct ami_mdm_reading {
+  int64_t t;
+  ami_mdm_interval v;
+} ami_mdm_reading;
 
 #ifdef __cplusplus
 }
