@@ -17,6 +17,7 @@ int ami_cmd_decode(int argc, char **argv);
 int ami_cmd_meter(int argc, char **argv);
 int ami_cmd_read(int argc, char **argv);
 int ami_cmd_push_listen(int argc, char **argv);
+int ami_cmd_token(int argc, char **argv);
 int ami_cmd_fw_keygen(int argc, char **argv);
 int ami_cmd_fw_sign(int argc, char **argv);
 int ami_cmd_fw_verify(int argc, char **argv);

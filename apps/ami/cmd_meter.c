@@ -425,8 +425,8 @@ int ami_cmd_meter(int argc, char **argv) {
 
   uint8_t *ds = NULL;
   size_t ds_len = 0;
-  if (c->load_dataset[0] && (!strcmp(c->load_model, "london") ||
-                             !strcmp(c->load_model, "solar"))) {
+  if (c->load_dataset[0] &&
+      (!strcmp(c->load_model, "london") || !strcmp(c->load_model, "solar"))) {
     ds = load_dataset(c->load_dataset, &ds_len);
     if (!ds) {
       fprintf(stderr, "ami meter: cannot read %s\n", c->load_dataset);
@@ -445,8 +445,7 @@ int ami_cmd_meter(int argc, char **argv) {
   }
   setup_assocs(&m);
   char err[512];
-  int rc = emu_new(&m.e, c, m.sim0, ds, ds_len, send_push, &m, err,
-                   sizeof err);
+  int rc = emu_new(&m.e, c, m.sim0, ds, ds_len, send_push, &m, err, sizeof err);
   free(ds);
   if (rc) {
     fprintf(stderr, "ami meter: %s\n", err);
@@ -470,8 +469,10 @@ int ami_cmd_meter(int argc, char **argv) {
   uv_signal_start(&m.sig_cover, on_cover_signal, SIGUSR2);
   printf("ami meter: listening on %s:%ld (%s); load %s, speed %gx, "
          "firmware %s\n",
-         host, port, c->hdlc ? "HDLC over TCP, server address 1/17" : "TCP "
-                                                                        "wrapper",
+         host, port,
+         c->hdlc ? "HDLC over TCP, server address 1/17"
+                 : "TCP "
+                   "wrapper",
          c->load_model, c->speed, emu_firmware_id(m.e));
   fflush(stdout);
   signal(SIGPIPE, SIG_IGN);

@@ -15,6 +15,7 @@ static void usage(FILE *f) {
         "  read      read and command a meter (DLMS/COSEM client)\n"
         "  meter     a reference DLMS/COSEM server (meter) on TCP\n"
         "  push-listen  receive the pushes (alarms, last gasp) meters send\n"
+        "  token     make a prepayment credit token for a meter\n"
         "  fw-keygen make an ECDSA P-256 firmware signing key\n"
         "  fw-sign   wrap and sign a firmware payload for Image Transfer\n"
         "  fw-verify check a signed firmware image as a meter would\n"
@@ -35,6 +36,8 @@ int main(int argc, char **argv) {
     return ami_cmd_decode(argc - 1, argv + 1);
   if (strcmp(cmd, "read") == 0)
     return ami_cmd_read(argc - 1, argv + 1);
+  if (strcmp(cmd, "token") == 0)
+    return ami_cmd_token(argc - 1, argv + 1);
   if (strcmp(cmd, "push-listen") == 0)
     return ami_cmd_push_listen(argc - 1, argv + 1);
   if (strcmp(cmd, "meter") == 0)

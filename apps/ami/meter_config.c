@@ -507,14 +507,11 @@ static int firmware(ctx *x, meter_conf *c, json_t *o, const char *p) {
 }
 
 static int control(ctx *x, meter_conf *c, json_t *o, const char *p) {
-  static const char *const keys[] = {"disconnect_mode",
-                                     "limiter_threshold_w",
-                                     "credit_cents",
-                                     "price_micro_per_kwh",
-                                     "standing_micro_per_day",
-                                     "token_key",
-                                     "push_destination",
-                                     NULL};
+  static const char *const keys[] = {
+      "disconnect_mode",        "limiter_threshold_w",
+      "credit_cents",           "price_micro_per_kwh",
+      "standing_micro_per_day", "token_key",
+      "push_destination",       NULL};
   int64_t mode = c->disconnect_mode;
   if (known_keys(x, p, o, keys) ||
       get_int(x, o, p, "disconnect_mode", 0, 6, &mode) ||

@@ -88,7 +88,8 @@ struct emu {
   ami_cosem_object *truth_obj[2];
 };
 
-/* ---- events, firmware sink ------------------------------------------------ */
+/* ---- events, firmware sink ------------------------------------------------
+ */
 
 static void ctl_event(void *user, uint16_t code, uint64_t now_ms) {
   emu *e = user;
@@ -137,7 +138,8 @@ static int img_activate(void *user, const ami_meter_image_info *info) {
   return AMI_OK;
 }
 
-/* ---- building ------------------------------------------------------------- */
+/* ---- building -------------------------------------------------------------
+ */
 
 static int add_to_assocs(emu *e, ami_cosem_object *o, bool public_read) {
   static const uint16_t clients[3] = {16, 2, 1};
@@ -145,11 +147,10 @@ static int add_to_assocs(emu *e, ami_cosem_object *o, bool public_read) {
     ami_cosem_assoc *a = ami_cosem_find_assoc(e->model, clients[i]);
     if (!a || (i < 2 && !public_read))
       continue;
-    int rc = ami_cosem_assoc_add_object_role(
-        a, o,
-        i == 2   ? AMI_COSEM_ROLE_MANAGEMENT
-        : i == 1 ? AMI_COSEM_ROLE_READER
-                 : AMI_COSEM_ROLE_PUBLIC);
+    int rc = ami_cosem_assoc_add_object_role(a, o,
+                                             i == 2 ? AMI_COSEM_ROLE_MANAGEMENT
+                                             : i == 1 ? AMI_COSEM_ROLE_READER
+                                                      : AMI_COSEM_ROLE_PUBLIC);
     if (rc != AMI_OK)
       return rc;
   }
@@ -200,15 +201,16 @@ static int build_push(emu *e) {
   int rc = ami_meter_push_new(NULL, e->model, &pc, &e->push);
   ami_cosem_object *reg = NULL, *filter = NULL;
   if (rc == AMI_OK)
-    rc = ami_meter_push_add_setup(e->push, ln("0-0:25.9.0*255"),
-                                  &e->push_setup);
+    rc =
+        ami_meter_push_add_setup(e->push, ln("0-0:25.9.0*255"), &e->push_setup);
   if (rc == AMI_OK)
     rc = ami_meter_push_add_setup(e->push, ln("0-4:25.9.0*255"),
                                   &e->alarm_setup);
   if (rc == AMI_OK) { /* the interval push: identity, clock, +A, -A */
-    const ami_meter_push_item items[] = {
-        {1, ln("0-0:96.1.0*255"), 2, 0}, {8, ln("0-0:1.0.0*255"), 2, 0},
-        {3, ln("1-0:1.8.0*255"), 2, 0},  {3, ln("1-0:2.8.0*255"), 2, 0}};
+    const ami_meter_push_item items[] = {{1, ln("0-0:96.1.0*255"), 2, 0},
+                                         {8, ln("0-0:1.0.0*255"), 2, 0},
+                                         {3, ln("1-0:1.8.0*255"), 2, 0},
+                                         {3, ln("1-0:2.8.0*255"), 2, 0}};
     rc = ami_meter_push_set_list(e->push_setup, items, 4);
   }
   if (rc == AMI_OK)
@@ -352,7 +354,7 @@ static int build_load(emu *e, const uint8_t *ds, size_t n, char *err,
       snprintf(err, cap, "household %u of %s", idx, c->load_dataset);
       return -1;
     }
-  } else {
+  } else if (strcmp(c->load_model, "constant")) {
     ami_sim_household_init_synthetic(&e->hh, NULL, c->seed);
   }
   return 0;
@@ -505,11 +507,11 @@ static void shape_wave(emu *e, double p_w, double q_var, unsigned h3,
     ph->phi = phi;
     ph->n_harm = 0;
     if (h3 && i > 0)
-      ph->harm[ph->n_harm++] = (ami_sim_harmonic){3, 0.0, 0.0, h3 / 1000.0,
-                                                  0.0};
+      ph->harm[ph->n_harm++] =
+          (ami_sim_harmonic){3, 0.0, 0.0, h3 / 1000.0, 0.0};
     if (h5 && i > 0)
-      ph->harm[ph->n_harm++] = (ami_sim_harmonic){5, 0.0, 0.0, h5 / 1000.0,
-                                                  0.0};
+      ph->harm[ph->n_harm++] =
+          (ami_sim_harmonic){5, 0.0, 0.0, h5 / 1000.0, 0.0};
   }
 }
 
@@ -541,9 +543,17 @@ static void second(emu *e) {
   const meter_conf *c = e->c;
   uint64_t t0 = e->now_ms, t1 = t0 + 1000;
   ami_sim_energy en;
-  ami_sim_household_energy(&e->hh, t0, t1, &en);
   ami_sim_power pw;
-  ami_sim_household_power(&e->hh, t0 + 500, &pw);
+  if (!strcmp(c->load_model, "constant")) {
+    /* A test load: load_watts at power factor 0.98 inductive. */
+    memset(&en, 0, sizeof en);
+    memset(&pw, 0, sizeof pw);
+    en.import_uj = (int64_t)c->load_watts * 1000000;
+    en.reactive_mvarms = en.import_uj * 203 / 1000; /* tan(acos 0.98) */
+  } else {
+    ami_sim_household_energy(&e->hh, t0, t1, &en);
+    ami_sim_household_power(&e->hh, t0 + 500, &pw);
+  }
   /* mean power over the second: uJ per 1000 ms = mW; /1000 -> W */
   double p_w = (double)(en.import_uj - en.export_uj) / 1e6;
   double q_var = (double)en.reactive_mvarms / 1e6;
