@@ -32,8 +32,8 @@ static size_t enc(const ami_mdm_interval *v, uint32_t n, uint32_t iv, int tr,
   return w.len;
 }
 
-static void check_roundtrip(const ami_mdm_interval *v, uint32_t n,
-                            uint32_t iv, int tr, int pk) {
+static void check_roundtrip(const ami_mdm_interval *v, uint32_t n, uint32_t iv,
+                            int tr, int pk) {
   uint8_t buf[AMI_MDM_BLOCK_MAX_BYTES(AMI_MDM_BLOCK_MAX_SLOTS)];
   size_t len = enc(v, n, iv, tr, pk, buf, sizeof buf);
   assert_true(len <= AMI_MDM_BLOCK_MAX_BYTES(n));
@@ -59,8 +59,8 @@ static void check_roundtrip(const ami_mdm_interval *v, uint32_t n,
  * 2 bytes, divisor 2, packed 2 = 6) or delta-of-delta (2 + 2 + 1 + 1 = 6). */
 static void test_golden(void **state) {
   (void)state;
-  ami_mdm_interval v[4] = {{1000, 0, 0, 0}, {2000, 0, 0, 0}, {3000, 0, 0, 0},
-                           {4000, 0, 0, 0}};
+  ami_mdm_interval v[4] = {
+      {1000, 0, 0, 0}, {2000, 0, 0, 0}, {3000, 0, 0, 0}, {4000, 0, 0, 0}};
   uint8_t buf[64];
   size_t len = enc(v, 4, 900, -1, -1, buf, sizeof buf);
   ami_test_assert_bytes(buf, len, "01 8407 04 04000000 10 e807 04 42 86");
@@ -189,9 +189,9 @@ static void test_truncations(void **state) {
         v[i].flags = 0x1234;
     }
     uint8_t buf[AMI_MDM_BLOCK_MAX_BYTES(96)];
-    size_t len = style < 6 ? enc(v, 96, 900, style / 2, style % 2, buf,
-                                 sizeof buf)
-                           : enc(v, 96, 900, -1, -1, buf, sizeof buf);
+    size_t len = style < 6
+                     ? enc(v, 96, 900, style / 2, style % 2, buf, sizeof buf)
+                     : enc(v, 96, 900, -1, -1, buf, sizeof buf);
     for (size_t cut = 0; cut < len; cut++) {
       uint8_t *g = ami_test_guarded_copy(buf, cut);
       ami_mdm_block_hdr h;
@@ -217,8 +217,8 @@ static void test_hostile(void **state) {
   /* The golden block decodes; then each field broken in turn. */
   assert_ami_ok(decode_hex("01 8407 04 04000000 10 e807 04 42 86"));
   assert_ami(AMI_E_STORE_FORMAT, decode_hex("02 8407 04 04000000"));
-  assert_ami(AMI_E_BAD_VALUE, decode_hex("01 07 01 01000000"));  /* 7 s */
-  assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 00"));         /* count 0 */
+  assert_ami(AMI_E_BAD_VALUE, decode_hex("01 07 01 01000000"));   /* 7 s */
+  assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 00"));          /* count 0 */
   assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 61 61040000")); /* 97 */
   assert_ami(AMI_E_INCONSISTENT, decode_hex("01 8407 04 05040000"));
   assert_ami(AMI_E_INCONSISTENT, decode_hex("01 8407 04 00040000"));
