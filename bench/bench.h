@@ -29,5 +29,6 @@ int bench_axdr_rows(void);
 int bench_gcm(void);
 int bench_hdlc(void);
 int bench_session(void);
+int bench_mdm_store(void);
 
 #endif

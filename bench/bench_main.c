@@ -72,6 +72,8 @@ int main(int argc, char **argv) {
     rc |= bench_hdlc();
   if (!only || strcmp(only, "session") == 0)
     rc |= bench_session();
+  if (!only || strcmp(only, "mdm") == 0)
+    rc |= bench_mdm_store();
   printf("\n(*) Gurux DLMS C, the incumbent, is not packaged by Debian and "
          "cannot be fetched on\n    this machine, so it is not run here: "
          "its figures are the ones the issue gives,\n    measured on this "
