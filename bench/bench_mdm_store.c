@@ -230,6 +230,62 @@ static int ingest_and_size(ami_store_sqlite_sync sync) {
   return 0;
 }
 
+/* Late data as it really comes: each meter's day in 4 deliveries of 6 h
+ * (24 quarter hours), 1000 meters per batch, so 3 of 4 batches merge into a
+ * day block that already exists (read-modify-write). */
+static int ingest_partial(void) {
+  char ours_p[128], peer_p[128];
+  snprintf(ours_p, sizeof ours_p, "%s/part.db", dir);
+  snprintf(peer_p, sizeof peer_p, "%s/part_peer.db", dir);
+  ami_mdm_store st;
+  if (ami_store_sqlite_open(ours_p, NULL, NULL, &st) != AMI_OK)
+    return 1;
+  for (int m = 0; m < METERS; m++) {
+    ami_mdm_channel_info c = {(uint64_t)m + 1,
+                              (uint64_t)m + 1,
+                              AMI_MDM_DELTA,
+                              AMI_MDM_IMPORT,
+                              AMI_MDM_UNIT_WH,
+                              900,
+                              1000,
+                              false};
+    if (ami_mdm_store_upsert_channel(&st, &c) != AMI_OK)
+      return 1;
+  }
+  peer p;
+  if (peer_open(&p, peer_p, "FULL") != 0)
+    return 1;
+  static ami_mdm_reading part[METERS * 24];
+  double t_ours = 0, t_peer = 0;
+  int days = 10;
+  for (int d = 0; d < days; d++) {
+    fill_day(batch, d, METERS);
+    for (int q = 0; q < 4; q++) {
+      for (int m = 0; m < METERS; m++)
+        memcpy(&part[m * 24], &batch[m * SLOTS + q * 24], 24 * sizeof *part);
+      double t0 = bench_now();
+      if (ami_mdm_store_ingest(&st, part, METERS * 24, NULL) != AMI_OK)
+        return 1;
+      double t1 = bench_now();
+      if (peer_ingest(&p, part, METERS * 24) != 0)
+        return 1;
+      t_ours += t1 - t0;
+      t_peer += bench_now() - t1;
+    }
+  }
+  double total = (double)METERS * SLOTS * days;
+  char a[64], b[64], r[32];
+  snprintf(a, sizeof a, "%.2f M/s", total / t_ours / 1e6);
+  snprintf(b, sizeof b, "%.2f M/s (row/reading)", total / t_peer / 1e6);
+  snprintf(r, sizeof r, "%.1fx", t_peer / t_ours);
+  bench_row("ingest, days in 4 late parts (FULL, 24k/batch)", a, b, r);
+  ami_mdm_store_close(&st);
+  peer_close(&p);
+  rm_db(ours_p);
+  rm_db(peer_p);
+  return 0;
+}
+
 typedef struct year_ctx {
   ami_mdm_store *st;
   peer *p;
@@ -386,6 +442,7 @@ int bench_mdm_store(void) {
   int rc = codec();
   rc |= ingest_and_size(AMI_STORE_SQLITE_SYNC_FULL);
   rc |= ingest_and_size(AMI_STORE_SQLITE_SYNC_NORMAL);
+  rc |= ingest_partial();
   rc |= meter_year();
   if (!getenv("AMI_BENCH_NO_PEERS"))
     external_peers();
