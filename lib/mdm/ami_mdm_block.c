@@ -11,7 +11,20 @@
 
 #include <string.h>
 
-enum { TR_RAW = 0, TR_DELTA = 1, TR_DD = 2, PK_VARINT = 0, PK_BITS = 1 };
+enum {
+  TR_RAW = 0,
+  TR_DELTA = 1,
+  TR_DD = 2,
+  PK_VARINT = 0,
+  PK_BITS = 1,
+  PK_RICE = 2,
+  NPACK = 3
+};
+
+/* Rice codes: a quotient of RICE_ESC or more is written as RICE_ESC one
+ * bits and the 64-bit residual verbatim, so no hostile or extreme value
+ * makes a code longer than 88 bits. */
+#define RICE_ESC 24u
 
 static uint64_t zigzag(uint64_t x) {
   return (x << 1) ^ (0u - (x >> 63));
@@ -107,8 +120,8 @@ static uint64_t magnitude(uint64_t r) {
 typedef struct plan {
   uint64_t divisor;
   unsigned width;      /* bits of the widest zigzag residual */
-  size_t varint_bytes; /* residual bytes as varints */
-  size_t bits_bytes;   /* residual bytes bit-packed, with the width byte */
+  unsigned rice_k;     /* the best Rice parameter tried */
+  size_t bytes[NPACK]; /* residual bytes per packing (with its k/width) */
   size_t head_bytes;
 } plan;
 
@@ -120,6 +133,22 @@ static uint64_t scaled_zz(uint64_t r, uint64_t d) {
   return zigzag((uint64_t)s);
 }
 
+static unsigned bit_length(uint64_t z) {
+  unsigned n = 0;
+  while (n < 64 && (z >> n) != 0)
+    n++;
+  return n;
+}
+
+/* Bits of the Rice code of z with parameter k. */
+static size_t rice_bits(uint64_t z, unsigned k) {
+  uint64_t q = z >> k;
+  return q < RICE_ESC ? (size_t)q + 1 + k : RICE_ESC + 64;
+}
+
+/* Measures one transform: the common divisor, then the exact size of each
+ * packing. The Rice parameter is tried around log2 of the mean residual
+ * (the optimum of a geometric distribution lies there). */
 static void make_plan(const uint64_t *x, size_t m, int tr, plan *p) {
   size_t k = (size_t)tr < m ? (size_t)tr : m;
   uint64_t g = 0;
@@ -129,18 +158,66 @@ static void make_plan(const uint64_t *x, size_t m, int tr, plan *p) {
   p->head_bytes = 0;
   for (size_t i = 0; i < k; i++)
     p->head_bytes += varint_len(zigzag(i == 0 ? x[0] : x[1] - x[0]));
-  p->varint_bytes = 0;
-  uint64_t all = 0;
+  size_t vbytes = 0;
+  uint64_t all = 0, sum = 0;
+  static const uint64_t cap = UINT64_MAX / AMI_MDM_BLOCK_MAX_SLOTS;
   for (size_t i = k; i < m; i++) {
     uint64_t z = scaled_zz(residual(x, i, tr), p->divisor);
-    p->varint_bytes += varint_len(z);
+    vbytes += varint_len(z);
     all |= z;
+    sum += z < cap ? z : cap;
   }
-  unsigned w = 0;
-  while (w < 64 && (all >> w) != 0)
-    w++;
-  p->width = w;
-  p->bits_bytes = 1 + ((m - k) * w + 7) / 8;
+  p->width = bit_length(all);
+  p->bytes[PK_VARINT] = vbytes;
+  p->bytes[PK_BITS] = 1 + ((m - k) * p->width + 7) / 8;
+  unsigned k0 = m > k ? bit_length(sum / (m - k)) : 0;
+  size_t best = SIZE_MAX;
+  for (unsigned rk = k0 ? k0 - 1 : 0; rk <= k0 + 1 && rk < 64; rk++) {
+    size_t bits = 0;
+    for (size_t i = k; i < m; i++)
+      bits += rice_bits(scaled_zz(residual(x, i, tr), p->divisor), rk);
+    if (bits < best) {
+      best = bits;
+      p->rice_k = rk;
+    }
+  }
+  p->bytes[PK_RICE] = 1 + (best + 7) / 8;
+}
+
+/* A bit writer over ami_wr, LSB first. */
+typedef struct bitw {
+  ami_wr *w;
+  uint64_t acc;
+  unsigned n;
+} bitw;
+
+/* Appends the low `nbits` (<= 32) bits of v. */
+static void bw_put(bitw *b, uint64_t v, unsigned nbits) {
+  if (nbits < 64)
+    v &= (UINT64_C(1) << nbits) - 1;
+  b->acc |= v << b->n;
+  b->n += nbits;
+  while (b->n >= 8) {
+    ami_wr_u8(b->w, (uint8_t)b->acc);
+    b->acc >>= 8;
+    b->n -= 8;
+  }
+}
+
+static void bw_put64(bitw *b, uint64_t v, unsigned nbits) {
+  if (nbits > 32) {
+    bw_put(b, v, 32);
+    bw_put(b, v >> 32, nbits - 32);
+  } else {
+    bw_put(b, v, nbits);
+  }
+}
+
+static void bw_flush(bitw *b) {
+  if (b->n)
+    ami_wr_u8(b->w, (uint8_t)b->acc);
+  b->acc = 0;
+  b->n = 0;
 }
 
 /* Writes the value section for x[0..m) with one layout. */
@@ -156,28 +233,24 @@ static void put_values(ami_wr *w, const uint64_t *x, size_t m, int tr, int pk,
       wr_varint(w, scaled_zz(residual(x, i, tr), p->divisor));
     return;
   }
-  ami_wr_u8(w, (uint8_t)p->width);
-  uint64_t acc = 0; /* pending bits, LSB first */
-  unsigned nacc = 0;
+  bitw b = {w, 0, 0};
+  ami_wr_u8(w, (uint8_t)(pk == PK_BITS ? p->width : p->rice_k));
   for (size_t i = k; i < m; i++) {
     uint64_t z = scaled_zz(residual(x, i, tr), p->divisor);
-    unsigned left = p->width;
-    while (left) {
-      unsigned take = left < 64 - nacc ? left : 64 - nacc;
-      uint64_t part = take == 64 ? z : z & ((UINT64_C(1) << take) - 1);
-      acc |= nacc == 64 ? 0 : part << nacc;
-      nacc += take;
-      z = take == 64 ? 0 : z >> take;
-      left -= take;
-      while (nacc >= 8) {
-        ami_wr_u8(w, (uint8_t)acc);
-        acc >>= 8;
-        nacc -= 8;
-      }
+    if (pk == PK_BITS) {
+      bw_put64(&b, z, p->width);
+      continue;
     }
+    uint64_t q = z >> p->rice_k;
+    if (q >= RICE_ESC) {
+      bw_put(&b, (1u << RICE_ESC) - 1, RICE_ESC);
+      bw_put64(&b, z, 64);
+      continue;
+    }
+    bw_put(&b, (UINT64_C(1) << q) - 1, (unsigned)q + 1); /* q ones, a zero */
+    bw_put64(&b, z, p->rice_k);
   }
-  if (nacc)
-    ami_wr_u8(w, (uint8_t)acc);
+  bw_flush(&b);
 }
 
 /* The body shared by the two encoders; tr/pk < 0 means "choose". */
@@ -221,18 +294,12 @@ static int encode(ami_wr *w, uint32_t interval_s, const ami_mdm_interval *v,
   for (int t = 0; t < 3; t++) {
     make_plan(local, m, t, &plans[t]);
     size_t base = plans[t].head_bytes + varint_len(plans[t].divisor);
-    size_t cv = base + plans[t].varint_bytes;
-    size_t cb = base + plans[t].bits_bytes;
-    if (cv < best) {
-      best = cv;
-      best_tr = t;
-      best_pk = PK_VARINT;
-    }
-    if (cb < best) {
-      best = cb;
-      best_tr = t;
-      best_pk = PK_BITS;
-    }
+    for (int q = 0; q < NPACK; q++)
+      if (base + plans[t].bytes[q] < best) {
+        best = base + plans[t].bytes[q];
+        best_tr = t;
+        best_pk = q;
+      }
   }
   if (tr >= 0) {
     best_tr = tr;
@@ -250,7 +317,7 @@ int ami_mdm_block_encode(ami_wr *w, uint32_t interval_s,
 int ami_mdm_block_encode_with(ami_wr *w, uint32_t interval_s,
                               const ami_mdm_interval *v, uint32_t count,
                               int transform, int packing) {
-  if (transform < 0 || transform > TR_DD || packing < 0 || packing > PK_BITS)
+  if (transform < 0 || transform > TR_DD || packing < 0 || packing >= NPACK)
     return AMI_E_INVAL;
   return encode(w, interval_s, v, count, transform, packing);
 }
@@ -314,19 +381,50 @@ static int read_runs(ami_rd *r, ami_mdm_interval *out, uint32_t count,
   return AMI_OK;
 }
 
-/* Reads the next bit-packed residual of `width` bits. */
-static uint64_t take_bits(const uint8_t *p, size_t *bitpos, unsigned width) {
+/* A bounds-checked bit reader, LSB first, over borrowed bytes. */
+typedef struct bitr {
+  const uint8_t *p;
+  size_t nbits; /* bits available */
+  size_t pos;
+} bitr;
+
+/* Reads `width` (<= 64) bits; AMI_E_TRUNCATED past the end. */
+static int br_get(bitr *b, unsigned width, uint64_t *out) {
+  if (b->nbits - b->pos < width)
+    return AMI_E_TRUNCATED;
   uint64_t z = 0;
   for (unsigned got = 0; got < width;) {
-    size_t byte = *bitpos >> 3;
-    unsigned off = (unsigned)(*bitpos & 7);
+    size_t byte = b->pos >> 3;
+    unsigned off = (unsigned)(b->pos & 7);
     unsigned take = 8 - off < width - got ? 8 - off : width - got;
-    uint64_t bits = (uint64_t)(p[byte] >> off) & ((1u << take) - 1);
+    uint64_t bits = (uint64_t)(b->p[byte] >> off) & ((1u << take) - 1);
     z |= bits << got;
     got += take;
-    *bitpos += take;
+    b->pos += take;
   }
-  return z;
+  *out = z;
+  return AMI_OK;
+}
+
+/* Reads one Rice code with parameter k (< 64). */
+static int br_rice(bitr *b, unsigned k, uint64_t *out) {
+  unsigned q = 0;
+  for (;;) {
+    uint64_t bit;
+    int rc = br_get(b, 1, &bit);
+    if (rc != AMI_OK)
+      return rc;
+    if (!bit)
+      break;
+    if (++q == RICE_ESC)
+      return br_get(b, 64, out);
+  }
+  uint64_t low;
+  int rc = br_get(b, k, &low);
+  if (rc != AMI_OK)
+    return rc;
+  *out = ((uint64_t)q << k) | low;
+  return AMI_OK;
 }
 
 /* Reads the value section and writes the values into the slots that carry
@@ -337,7 +435,7 @@ static int read_values(ami_rd *r, ami_mdm_interval *out, uint32_t count,
   if (ami_rd_u8(r, &lay) != AMI_OK)
     return AMI_E_TRUNCATED;
   int tr = lay & 0x0f, pk = lay >> 4;
-  if (tr > TR_DD || pk > PK_BITS)
+  if (tr > TR_DD || pk >= NPACK)
     return AMI_E_BAD_VALUE;
   size_t k = (size_t)tr < m ? (size_t)tr : m;
   uint64_t head[2] = {0, 0};
@@ -352,21 +450,20 @@ static int read_values(ami_rd *r, ami_mdm_interval *out, uint32_t count,
     return rc;
   if (d == 0 || d > (uint64_t)INT64_MAX)
     return AMI_E_BAD_VALUE;
-  unsigned width = 0;
-  const uint8_t *bits = NULL;
-  size_t bitpos = 0;
-  if (pk == PK_BITS) {
-    uint8_t wb;
-    if (ami_rd_u8(r, &wb) != AMI_OK)
+  uint8_t param = 0; /* bit width or Rice parameter */
+  bitr b = {NULL, 0, 0};
+  if (pk != PK_VARINT) {
+    if (ami_rd_u8(r, &param) != AMI_OK)
       return AMI_E_TRUNCATED;
-    if (wb > 64)
+    if (param > (pk == PK_BITS ? 64 : 63))
       return AMI_E_BAD_VALUE;
-    width = wb;
-    size_t nbytes = ((m - k) * width + 7) / 8; /* m <= 1440 */
-    ami_span s;
-    if (ami_rd_span(r, nbytes, &s) != AMI_OK)
+    /* Bit-packed: exactly the bytes of (m - k) fields (m <= 1440). Rice:
+     * whatever is left; the bytes used are consumed at the end. */
+    size_t nbytes = pk == PK_BITS ? ((m - k) * param + 7) / 8 : ami_rd_left(r);
+    if (ami_rd_left(r) < nbytes)
       return AMI_E_TRUNCATED;
-    bits = s.p;
+    b.p = ami_rd_ptr(r);
+    b.nbits = nbytes * 8;
   }
   uint64_t prev = 0, prev2 = 0; /* x[i-1], x[i-2] */
   size_t i = 0;
@@ -378,11 +475,11 @@ static int read_values(ami_rd *r, ami_mdm_interval *out, uint32_t count,
       x = i == 0 ? head[0] : head[0] + head[1];
     } else {
       uint64_t z;
-      if (pk == PK_BITS) {
-        z = take_bits(bits, &bitpos, width);
-      } else if ((rc = rd_varint(r, &z)) != AMI_OK) {
+      rc = pk == PK_VARINT ? rd_varint(r, &z)
+           : pk == PK_BITS ? br_get(&b, param, &z)
+                           : br_rice(&b, param, &z);
+      if (rc != AMI_OK)
         return rc;
-      }
       uint64_t res = unzigzag(z) * d;
       x = tr == TR_RAW     ? res
           : tr == TR_DELTA ? prev + res
@@ -393,6 +490,8 @@ static int read_values(ami_rd *r, ami_mdm_interval *out, uint32_t count,
     prev = x;
     i++;
   }
+  if (pk != PK_VARINT)
+    return ami_rd_skip(r, (b.pos + 7) / 8);
   return AMI_OK;
 }
 

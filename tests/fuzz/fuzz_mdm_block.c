@@ -5,7 +5,7 @@
  * Input: a candidate block. Oracles, whenever it decodes:
  *   1. decode -> encode (the encoder's own choice) -> decode gives the same
  *      slots (ami_mdm_block_same) and the same header;
- *   2. the same under every forced layout (3 transforms x 2 packings), so
+ *   2. the same under every forced layout (3 transforms x 3 packings), so
  *      every encoder path meets every value sequence the fuzzer finds;
  *   3. every re-encoding fits AMI_MDM_BLOCK_MAX_BYTES(count);
  *   4. the header from ami_mdm_block_peek agrees with the full decode.
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(hp.interval_s == h.interval_s && hp.count == h.count);
   reencode(&h, -1, -1);
   for (int tr = 0; tr < 3; tr++)
-    for (int pk = 0; pk < 2; pk++)
+    for (int pk = 0; pk < 3; pk++)
       reencode(&h, tr, pk);
   return 0;
 }

@@ -64,6 +64,15 @@ static void test_golden(void **state) {
   uint8_t buf[64];
   size_t len = enc(v, 4, 900, -1, -1, buf, sizeof buf);
   ami_test_assert_bytes(buf, len, "01 8407 04 04000000 10 e807 04 42 86");
+  /* Delta + Rice, by hand: 1000, 3000, 2000, 2000 -> head zz(1000) = 2000
+   * (d0 0f), residuals 2000, -1000, 0 share divisor 1000 (e8 07) -> 2, -1,
+   * 0 -> zigzag 4, 1, 0. Rice k = 0 (8 bits, k = 1 ties at 8, k = 2 is 10):
+   * 1111 0 | 1 0 | 0 LSB first = 0x2f. */
+  ami_mdm_interval rv[4] = {
+      {1000, 0, 0, 0}, {3000, 0, 0, 0}, {2000, 0, 0, 0}, {2000, 0, 0, 0}};
+  len = enc(rv, 4, 900, 1, 2, buf, sizeof buf);
+  ami_test_assert_bytes(buf, len, "01 8407 04 04000000 21 d00f e807 00 2f");
+  check_roundtrip(rv, 4, 900, 1, 2);
   /* All MISSING: no value section at all; 96 slots in one run. */
   ami_mdm_interval m[96];
   for (int i = 0; i < 96; i++)
@@ -123,7 +132,7 @@ static void test_roundtrip_random(void **state) {
     }
     check_roundtrip(v, n, iv, -1, -1);
     for (int tr = 0; tr < 3; tr++)
-      for (int pk = 0; pk < 2; pk++)
+      for (int pk = 0; pk < 3; pk++)
         check_roundtrip(v, n, iv, tr, pk);
   }
 }
@@ -137,7 +146,7 @@ static void test_roundtrip_london(void **state) {
   ami_test_mdm_reading *r = ami_test_mdm_london(&n);
   if (!r)
     skip();
-  size_t total = 0, values = 0, per_layout[6] = {0};
+  size_t total = 0, values = 0, per_layout[9] = {0};
   for (size_t i = 0; i < n;) {
     ami_mdm_interval day[48];
     for (int k = 0; k < 48; k++)
@@ -152,11 +161,11 @@ static void test_roundtrip_london(void **state) {
     }
     uint8_t buf[1024];
     size_t best = SIZE_MAX;
-    for (int l = 0; l < 6; l++) {
-      size_t len = enc(day, 48, 1800, l / 2, l % 2, buf, sizeof buf);
+    for (int l = 0; l < 9; l++) {
+      size_t len = enc(day, 48, 1800, l / 3, l % 3, buf, sizeof buf);
       per_layout[l] += len;
       best = len < best ? len : best;
-      check_roundtrip(day, 48, 1800, l / 2, l % 2);
+      check_roundtrip(day, 48, 1800, l / 3, l % 3);
     }
     size_t len = enc(day, 48, 1800, -1, -1, buf, sizeof buf);
     assert_int_equal(len, best);
@@ -165,12 +174,12 @@ static void test_roundtrip_london(void **state) {
     values += j - i;
     i = j;
   }
-  print_message("london: %zu values, %zu bytes (%.2f B/value); layouts "
-                "raw/varint %zu raw/bits %zu delta/varint %zu delta/bits %zu "
-                "dd/varint %zu dd/bits %zu\n",
+  print_message("london: %zu values, %zu bytes (%.2f B/value); per layout "
+                "(varint, bits, rice): raw %zu %zu %zu, delta %zu %zu %zu, "
+                "dd %zu %zu %zu\n",
                 values, total, (double)total / (double)values, per_layout[0],
                 per_layout[1], per_layout[2], per_layout[3], per_layout[4],
-                per_layout[5]);
+                per_layout[5], per_layout[6], per_layout[7], per_layout[8]);
   assert_true((double)total / (double)values < 2.0);
   free(r);
 }
@@ -180,7 +189,7 @@ static void test_roundtrip_london(void **state) {
 static void test_truncations(void **state) {
   (void)state;
   static ami_mdm_interval v[96], back[96];
-  for (int style = 0; style < 8; style++) {
+  for (int style = 0; style < 10; style++) {
     for (int i = 0; i < 96; i++) {
       v[i] = (ami_mdm_interval){(int64_t)(rnd() % 100000) * 1000, 0, 0, 0};
       if (i % 17 == 3)
@@ -189,8 +198,8 @@ static void test_truncations(void **state) {
         v[i].flags = 0x1234;
     }
     uint8_t buf[AMI_MDM_BLOCK_MAX_BYTES(96)];
-    size_t len = style < 6
-                     ? enc(v, 96, 900, style / 2, style % 2, buf, sizeof buf)
+    size_t len = style < 9
+                     ? enc(v, 96, 900, style / 3, style % 3, buf, sizeof buf)
                      : enc(v, 96, 900, -1, -1, buf, sizeof buf);
     for (size_t cut = 0; cut < len; cut++) {
       uint8_t *g = ami_test_guarded_copy(buf, cut);
@@ -225,7 +234,8 @@ static void test_hostile(void **state) {
   assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04060000")); /* q 6 */
   assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04040080 8004"));
   assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04000000 03"));
-  assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04000000 20"));
+  assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04000000 30"));
+  assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04000000 20 01 40"));
   assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04000000 10 00"));
   assert_ami(AMI_E_BAD_VALUE, decode_hex("01 8407 04 04000000 10 01 41"));
   assert_ami(AMI_E_BAD_VALUE, /* divisor 2^63 */
