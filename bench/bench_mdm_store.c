@@ -186,7 +186,7 @@ static int ingest_and_size(ami_store_sqlite_sync sync) {
     uint64_t seed = rng;
     fill_day(batch, d, METERS);
     double t0 = bench_now();
-    if (ami_mdm_store_ingest(&st, batch, n, NULL) != AMI_OK)
+    if (ami_mdm_store_ingest(&st, batch, n, DAY0, NULL) != AMI_OK)
       return 1;
     double t1 = bench_now();
     if (peer_ingest(&p, batch, n) != 0)
@@ -198,7 +198,7 @@ static int ingest_and_size(ami_store_sqlite_sync sync) {
       rng = seed;
       fill_day(batch, d, METERS);
       double t3 = bench_now();
-      if (ami_mdm_store_ingest(&st, batch, n, NULL) != AMI_OK)
+      if (ami_mdm_store_ingest(&st, batch, n, DAY0, NULL) != AMI_OK)
         return 1;
       t_again = bench_now() - t3;
     }
@@ -264,7 +264,7 @@ static int ingest_partial(void) {
       for (int m = 0; m < METERS; m++)
         memcpy(&part[m * 24], &batch[m * SLOTS + q * 24], 24 * sizeof *part);
       double t0 = bench_now();
-      if (ami_mdm_store_ingest(&st, part, METERS * 24, NULL) != AMI_OK)
+      if (ami_mdm_store_ingest(&st, part, METERS * 24, DAY0, NULL) != AMI_OK)
         return 1;
       double t1 = bench_now();
       if (peer_ingest(&p, part, METERS * 24) != 0)
@@ -335,7 +335,7 @@ static int meter_year(void) {
       fill_day(batch + n, dd, meters);
       n += (size_t)meters * SLOTS;
     }
-    if (ami_mdm_store_ingest(&st, batch, n, NULL) != AMI_OK ||
+    if (ami_mdm_store_ingest(&st, batch, n, DAY0, NULL) != AMI_OK ||
         peer_ingest(&p, batch, n) != 0)
       return 1;
   }

@@ -111,12 +111,13 @@ typedef struct ami_mdm_store_vtbl {
   /* AMI_E_STORE_NO_CHANNEL when unknown. */
   int (*get_channel)(void *self, uint64_t channel_id,
                      ami_mdm_channel_info *out);
-  /* Ingests r[0..n) atomically (borrowed; any order, any channels). Every
-   * reading is checked first: unknown channel AMI_E_STORE_NO_CHANNEL, a
-   * time off the channel's grid AMI_E_STORE_OFF_GRID, a quality other than
-   * ACTUAL/MISSING AMI_E_INVAL; then all or nothing is committed. `res`
-   * may be NULL. */
-  int (*ingest)(void *self, const ami_mdm_reading *r, size_t n,
+  /* Ingests r[0..n) atomically (borrowed; any order, any channels); `now`
+   * (UTC seconds, the time of arrival) dates the audit rows of differing
+   * duplicates. A batch holding any invalid reading is refused whole: an
+   * unknown channel AMI_E_STORE_NO_CHANNEL, a time off the channel's grid
+   * AMI_E_STORE_OFF_GRID, a quality other than ACTUAL/MISSING AMI_E_INVAL.
+   * `res` may be NULL; it is zeroed on error. */
+  int (*ingest)(void *self, const ami_mdm_reading *r, size_t n, int64_t now,
                 ami_mdm_ingest_result *res);
   /* Reads the intervals of one channel that lie in [t0, t1): those ending
    * in (t0, t1], t0 and t1 on the channel's grid. out[i] (caller-owned,
@@ -177,8 +178,9 @@ static inline int ami_mdm_store_get_channel(ami_mdm_store *s, uint64_t id,
 }
 static inline int ami_mdm_store_ingest(ami_mdm_store *s,
                                        const ami_mdm_reading *r, size_t n,
+                                       int64_t now,
                                        ami_mdm_ingest_result *res) {
-  return s->vt->ingest(s->self, r, n, res);
+  return s->vt->ingest(s->self, r, n, now, res);
 }
 static inline int ami_mdm_store_read(ami_mdm_store *s, uint64_t channel_id,
                                      int64_t t0, int64_t t1,

@@ -368,7 +368,7 @@ static item *sorted_items(sq *s, size_t n, const void *base, size_t stride,
 /* Merges one received reading into raw slot k (the rules of
  * ami_mdm_store.h). Returns AMI_OK or a storage error from the audit. */
 static int merge_one(sq *s, uint64_t ch, int64_t t, uint32_t k,
-                     const ami_mdm_reading *r, bool *dirty,
+                     const ami_mdm_reading *r, int64_t now, bool *dirty,
                      ami_mdm_ingest_result *res) {
   ami_mdm_interval *o = &s->raw[k];
   bool old_has = o->quality == AMI_MDM_Q_ACTUAL;
@@ -404,13 +404,13 @@ static int merge_one(sq *s, uint64_t ch, int64_t t, uint32_t k,
   if (rc != SQLITE_DONE)
     return map_rc(rc);
   ami_mdm_interval nv = {r->value, r->quality, 0, r->flags};
-  return put_audit(s, ch, t, 0, 0, "ingest", "differing duplicate", *o, nv);
+  return put_audit(s, ch, t, 0, now, "ingest", "differing duplicate", *o, nv);
 }
 
 /* The body of an ingest, inside its transaction: one channel-day group at a
  * time, read-modify-write of the raw block. */
 static int ingest_sorted(sq *s, const ami_mdm_reading *r, const item *it,
-                         size_t n, ami_mdm_ingest_result *res) {
+                         size_t n, int64_t now, ami_mdm_ingest_result *res) {
   size_t i = 0;
   while (i < n) {
     uint64_t ch = it[i].channel_id;
@@ -433,7 +433,7 @@ static int ingest_sorted(sq *s, const ami_mdm_reading *r, const item *it,
       if (floor_div(start, 86400) != day)
         break;
       uint32_t k = (uint32_t)((start - day * 86400) / (int64_t)iv);
-      if ((rc = merge_one(s, ch, x->t, k, x, &dirty, res)) != AMI_OK)
+      if ((rc = merge_one(s, ch, x->t, k, x, now, &dirty, res)) != AMI_OK)
         return rc;
     }
     if (dirty && (rc = put_block(s, ch, day, 0, iv, s->raw)) != AMI_OK)
@@ -443,7 +443,7 @@ static int ingest_sorted(sq *s, const ami_mdm_reading *r, const item *it,
 }
 
 static int sq_ingest(void *self, const ami_mdm_reading *r, size_t n,
-                     ami_mdm_ingest_result *res) {
+                     int64_t now, ami_mdm_ingest_result *res) {
   sq *s = self;
   ami_mdm_ingest_result local;
   if (!res)
@@ -460,7 +460,7 @@ static int sq_ingest(void *self, const ami_mdm_reading *r, size_t n,
     return AMI_E_NOMEM;
   int rc = begin(s);
   if (rc == AMI_OK)
-    rc = finish(s, ingest_sorted(s, r, it, n, res));
+    rc = finish(s, ingest_sorted(s, r, it, n, now, res));
   ami_free(s->alloc, it);
   if (rc != AMI_OK)
     memset(res, 0, sizeof *res);

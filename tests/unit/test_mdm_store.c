@@ -24,6 +24,9 @@
 #include "ami/ami_mdm_block.h"
 #include "ami/ami_store_sqlite.h"
 
+/* "Now" for ingest: when readings arrive (the audit's `at`). */
+#define T_NOW 1400000000
+
 typedef struct fixture {
   char dir[64];
   char path[96];
@@ -131,7 +134,7 @@ static void test_london_roundtrip(void **state) {
   for (uint64_t ch = 100; ch < 103; ch++)
     add_channel(&f->st, ch, 1800);
   ami_mdm_ingest_result res;
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, &res));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, T_NOW, &res));
   assert_int_equal(res.stored, n);
   for (uint64_t ch = 100; ch < 103; ch++) {
     check_london(&f->st, r, n, ch, AMI_MDM_RAW);
@@ -146,7 +149,7 @@ static void test_london_roundtrip(void **state) {
   /* Idempotence: the same batch again changes nothing, not even the file. */
   assert_ami_ok(ami_store_sqlite_checkpoint(&f->st));
   long size1 = file_size(f->path);
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, &res));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, T_NOW, &res));
   assert_int_equal(res.unchanged, n);
   assert_int_equal(res.stored + res.duplicates + res.late, 0);
   char wal[128];
@@ -180,7 +183,7 @@ static void test_out_of_order(void **state) {
     size_t len = 1 + (size_t)rand() % 97;
     if (len > n - i)
       len = n - i;
-    assert_ami_ok(ami_mdm_store_ingest(&f->st, r + i, len, NULL));
+    assert_ami_ok(ami_mdm_store_ingest(&f->st, r + i, len, T_NOW, NULL));
     i += len;
   }
   for (uint64_t ch = 100; ch < 103; ch++)
@@ -219,13 +222,13 @@ static void test_duplicates(void **state) {
   ami_mdm_reading a[3] = {{7, t, 5000, AMI_MDM_Q_ACTUAL, 0},
                           {7, t + 900, 0, AMI_MDM_Q_MISSING, 0},
                           {7, t + 1800, 7000, AMI_MDM_Q_ACTUAL, 0}};
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, a, 3, NULL));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, a, 3, T_NOW, NULL));
   ami_mdm_reading b[3] = {{7, t, 6000, AMI_MDM_Q_ACTUAL, 0},
                           {7, t + 900, 4000, AMI_MDM_Q_ACTUAL, 0},
                           {7, t + 1800, 0, AMI_MDM_Q_MISSING, 0}};
   ami_mdm_ingest_result res;
   for (int round = 0; round < 2; round++) {
-    assert_ami_ok(ami_mdm_store_ingest(&f->st, b, 3, &res));
+    assert_ami_ok(ami_mdm_store_ingest(&f->st, b, 3, T_NOW, &res));
     assert_int_equal(res.duplicates, 1);
     assert_int_equal(res.stored, round == 0 ? 1 : 0);
   }
@@ -244,6 +247,8 @@ static void test_duplicates(void **state) {
                                          collect_audit, rows));
   assert_int_equal(rows[0].t, t);
   assert_int_equal(rows[0].version, 0);
+  assert_int_equal(rows[0].at, T_NOW);
+  assert_string_equal(rows[0].who, "ingest");
   assert_int_equal(rows[0].old_v.value, 5000);
   assert_int_equal(rows[0].new_v.value, 6000);
   assert_string_equal(rows[0].reason, "differing duplicate");
@@ -251,7 +256,7 @@ static void test_duplicates(void **state) {
   /* Duplicates within one batch: the first received is kept. */
   ami_mdm_reading c[2] = {{7, t + 2700, 1, AMI_MDM_Q_ACTUAL, 0},
                           {7, t + 2700, 2, AMI_MDM_Q_ACTUAL, 0}};
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, c, 2, &res));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, c, 2, T_NOW, &res));
   assert_ami_ok(ami_mdm_store_read(&f->st, 7, t + 1800, t + 2700, AMI_MDM_RAW,
                                    v, 3, &nv));
   assert_int_equal(nv, 1);
@@ -272,7 +277,7 @@ static void test_versions_and_audit(void **state) {
     if (k < 40 || k >= 44)
       r[n++] = (ami_mdm_reading){9, d + (k + 1) * 900, 1000 * k,
                                  AMI_MDM_Q_ACTUAL, 0};
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, NULL));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, T_NOW, NULL));
   ami_mdm_edit vee = {9, d + 86400 + 3600, "vee:linear", "gap fill"};
   ami_mdm_edit_value est[4];
   for (int k = 0; k < 4; k++)
@@ -326,7 +331,7 @@ static void test_versions_and_audit(void **state) {
   /* The real value arrives late under the edit. */
   ami_mdm_reading late = {9, d + 42 * 900, 41500, AMI_MDM_Q_ACTUAL, 0};
   ami_mdm_ingest_result res;
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, &late, 1, &res));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, &late, 1, T_NOW, &res));
   assert_int_equal(res.late, 1);
   assert_ami_ok(
       ami_mdm_store_read(&f->st, 9, d, d + 86400, AMI_MDM_RAW, raw, 96, &nr));
@@ -348,14 +353,15 @@ static void test_errors_atomic(void **state) {
     r[k] = (ami_mdm_reading){1, d + (k + 1) * 900, k, AMI_MDM_Q_ACTUAL, 0};
   ami_mdm_reading keep = r[199];
   r[199].t += 1;
-  assert_ami(AMI_E_STORE_OFF_GRID, ami_mdm_store_ingest(&f->st, r, 200, NULL));
+  assert_ami(AMI_E_STORE_OFF_GRID,
+             ami_mdm_store_ingest(&f->st, r, 200, T_NOW, NULL));
   r[199] = keep;
   r[150].channel_id = 2;
   assert_ami(AMI_E_STORE_NO_CHANNEL,
-             ami_mdm_store_ingest(&f->st, r, 200, NULL));
+             ami_mdm_store_ingest(&f->st, r, 200, T_NOW, NULL));
   r[150].channel_id = 1;
   r[3].quality = AMI_MDM_Q_ESTIMATED;
-  assert_ami(AMI_E_INVAL, ami_mdm_store_ingest(&f->st, r, 200, NULL));
+  assert_ami(AMI_E_INVAL, ami_mdm_store_ingest(&f->st, r, 200, T_NOW, NULL));
   ami_mdm_interval v[200];
   size_t n;
   assert_ami_ok(ami_mdm_store_read(&f->st, 1, d, d + 200 * 900, AMI_MDM_CURRENT,
@@ -372,7 +378,7 @@ static void test_errors_atomic(void **state) {
   assert_ami(AMI_E_STORE_NO_CHANNEL, ami_mdm_store_get_channel(&f->st, 3, &ci));
   /* An edit with one bad slot applies nothing and writes no audit. */
   r[3].quality = AMI_MDM_Q_ACTUAL;
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, 200, NULL));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, 200, T_NOW, NULL));
   ami_mdm_edit e = {1, d, "user:bob", "typo"};
   ami_mdm_edit_value ev[2] = {{d + 900, {99, AMI_MDM_Q_EDITED, 0, 0}},
                               {d + 1000, {98, AMI_MDM_Q_EDITED, 0, 0}}};
@@ -409,7 +415,7 @@ static void test_utc_days(void **state) {
   for (int k = 0; k < 50; k++)
     r[k] =
         (ami_mdm_reading){5, t0 + (k + 1) * 1800, 100 * k, AMI_MDM_Q_ACTUAL, 0};
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, 50, NULL));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, r, 50, T_NOW, NULL));
   ami_mdm_interval v[50];
   size_t n;
   assert_ami_ok(ami_mdm_store_read(&f->st, 5, t0, t1, AMI_MDM_RAW, v, 50, &n));
@@ -418,7 +424,7 @@ static void test_utc_days(void **state) {
     assert_int_equal(v[k].value, 100 * k);
   /* Negative times (before 1970) map to days by floor division. */
   ami_mdm_reading old = {5, -1800, 42, AMI_MDM_Q_ACTUAL, 0};
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, &old, 1, NULL));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, &old, 1, T_NOW, NULL));
   assert_ami_ok(
       ami_mdm_store_read(&f->st, 5, -3600, 0, AMI_MDM_RAW, v, 50, &n));
   assert_int_equal(n, 2);
@@ -465,7 +471,7 @@ static void test_corrupt_block(void **state) {
   fixture *f = *state;
   add_channel(&f->st, 3, 900);
   ami_mdm_reading r = {3, day0() + 900, 1, AMI_MDM_Q_ACTUAL, 0};
-  assert_ami_ok(ami_mdm_store_ingest(&f->st, &r, 1, NULL));
+  assert_ami_ok(ami_mdm_store_ingest(&f->st, &r, 1, T_NOW, NULL));
   sqlite3 *db;
   assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
   assert_int_equal(sqlite3_exec(db,
@@ -479,7 +485,8 @@ static void test_corrupt_block(void **state) {
   assert_ami(AMI_E_STORE_CORRUPT,
              ami_mdm_store_read(&f->st, 3, day0(), day0() + 86400, AMI_MDM_RAW,
                                 v, 96, &n));
-  assert_ami(AMI_E_STORE_CORRUPT, ami_mdm_store_ingest(&f->st, &r, 1, NULL));
+  assert_ami(AMI_E_STORE_CORRUPT,
+             ami_mdm_store_ingest(&f->st, &r, 1, T_NOW, NULL));
 }
 
 /* Every allocation of the plugin fails in turn: a clean error, no leak,
@@ -500,7 +507,7 @@ static void test_failing_allocator(void **state) {
     assert_ami_ok(rc);
     add_channel(&st, 1, 900);
     ami_mdm_reading r = {1, day0() + 900, (int64_t)i, AMI_MDM_Q_ACTUAL, 0};
-    rc = ami_mdm_store_ingest(&st, &r, 1, NULL);
+    rc = ami_mdm_store_ingest(&st, &r, 1, T_NOW, NULL);
     ami_mdm_edit e = {1, 0, "t", "t"};
     ami_mdm_edit_value ev = {day0() + 900, {5, AMI_MDM_Q_EDITED, 0, 0}};
     int rc2 = ami_mdm_store_write_version(&st, &e, &ev, 1);
@@ -549,7 +556,7 @@ static void kill_child(const char *path, int fd, ami_store_sqlite_sync sync) {
         r[c * 96 + k] = (ami_mdm_reading){
             (uint64_t)c + 1, day0() + (int64_t)b * 86400 + (k + 1) * 900,
             (int64_t)b * 1000000 + c * 1000 + k, AMI_MDM_Q_ACTUAL, 0};
-    if (ami_mdm_store_ingest(&st, r, KILL_CH * 96, NULL) != AMI_OK)
+    if (ami_mdm_store_ingest(&st, r, KILL_CH * 96, T_NOW, NULL) != AMI_OK)
       _exit(3);
     if (write(fd, &b, sizeof b) != sizeof b)
       _exit(4);
