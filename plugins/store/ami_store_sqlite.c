@@ -27,6 +27,9 @@
 #include "ami/ami_mdm_block.h"
 
 #define SLOTS AMI_MDM_BLOCK_MAX_SLOTS
+/* Times beyond +-2^50 s (35 million years) are refused with AMI_E_RANGE, so
+ * that no day or slot arithmetic can overflow. */
+#define T_LIMIT ((int64_t)1 << 50)
 
 enum {
   ST_CHANNEL_GET,
@@ -427,6 +430,8 @@ static int ingest_sorted(sq *s, const ami_mdm_reading *r, const item *it,
       const ami_mdm_reading *x = &r[it[i].i];
       if (!on_grid(x->t, iv))
         return AMI_E_STORE_OFF_GRID;
+      if (x->t < -T_LIMIT || x->t > T_LIMIT)
+        return AMI_E_RANGE;
       if (x->quality != AMI_MDM_Q_ACTUAL && x->quality != AMI_MDM_Q_MISSING)
         return AMI_E_INVAL;
       int64_t start = x->t - (int64_t)iv;
@@ -500,7 +505,9 @@ static int sq_read(void *self, uint64_t ch, int64_t t0, int64_t t1,
   int rc = channel_iv(s, ch, &iv);
   if (rc != AMI_OK)
     return rc;
-  if (!on_grid(t0, iv) || !on_grid(t1, iv) || t1 < t0)
+  if (t0 < -T_LIMIT || t1 > T_LIMIT || t1 < t0)
+    return t1 < t0 ? AMI_E_INVAL : AMI_E_RANGE;
+  if (!on_grid(t0, iv) || !on_grid(t1, iv))
     return AMI_E_STORE_OFF_GRID;
   uint64_t count = (uint64_t)(t1 - t0) / iv;
   if (count > cap)
@@ -551,6 +558,8 @@ static int edit_sorted(sq *s, const ami_mdm_edit *e,
       const ami_mdm_edit_value *x = &v[it[i].i];
       if (!on_grid(x->t, iv))
         return AMI_E_STORE_OFF_GRID;
+      if (x->t < -T_LIMIT || x->t > T_LIMIT)
+        return AMI_E_RANGE;
       if (x->v.quality > AMI_MDM_Q_VALIDATION_FAILED)
         return AMI_E_INVAL;
       int64_t start = x->t - (int64_t)iv;

@@ -374,8 +374,26 @@ static void test_errors_atomic(void **state) {
                                                       AMI_MDM_RAW, v, 2, &n));
   assert_ami(AMI_E_STORE_NO_CHANNEL,
              ami_mdm_store_read(&f->st, 3, d, d + 900, AMI_MDM_RAW, v, 2, &n));
+  assert_ami(AMI_E_INVAL,
+             ami_mdm_store_read(&f->st, 1, d + 900, d, AMI_MDM_RAW, v, 2, &n));
+  assert_ami(AMI_E_RANGE, ami_mdm_store_read(&f->st, 1, INT64_MIN / 900 * 900,
+                                             d, AMI_MDM_RAW, v, 2, &n));
+  ami_mdm_reading far = {1, INT64_MAX / 900 * 900, 1, AMI_MDM_Q_ACTUAL, 0};
+  assert_ami(AMI_E_RANGE, ami_mdm_store_ingest(&f->st, &far, 1, T_NOW, NULL));
   ami_mdm_channel_info ci;
   assert_ami(AMI_E_STORE_NO_CHANNEL, ami_mdm_store_get_channel(&f->st, 3, &ci));
+  /* Cannot open: no such directory; not a database. */
+  ami_mdm_store other;
+  assert_ami(AMI_E_IO, ami_store_sqlite_open("/nonexistent/dir/x.db", NULL,
+                                             NULL, &other));
+  char junk[128];
+  snprintf(junk, sizeof junk, "%s/junk.db", f->dir);
+  FILE *jf = fopen(junk, "wb");
+  assert_non_null(jf);
+  fputs("this is not a database file, but long enough to look like one.....",
+        jf);
+  fclose(jf);
+  assert_ami(AMI_E_IO, ami_store_sqlite_open(junk, NULL, NULL, &other));
   /* An edit with one bad slot applies nothing and writes no audit. */
   r[3].quality = AMI_MDM_Q_ACTUAL;
   assert_ami_ok(ami_mdm_store_ingest(&f->st, r, 200, T_NOW, NULL));
