@@ -148,39 +148,42 @@ static size_t rice_bits(uint64_t z, unsigned k) {
 
 /* Measures one transform: the common divisor, then the exact size of each
  * packing. The Rice parameter is tried around log2 of the mean residual
- * (the optimum of a geometric distribution lies there). */
-static void make_plan(const uint64_t *x, size_t m, int tr, plan *p) {
+ * (the optimum of a geometric distribution lies there). `z` (m entries of
+ * scratch) receives the zigzag residuals, computed once. */
+static void make_plan(const uint64_t *x, size_t m, int tr, plan *p,
+                      uint64_t *z) {
   size_t k = (size_t)tr < m ? (size_t)tr : m;
   uint64_t g = 0;
-  for (size_t i = k; i < m; i++)
+  for (size_t i = k; i < m && g != 1; i++)
     g = gcd64(g, magnitude(residual(x, i, tr)));
   p->divisor = (g == 0 || g > (uint64_t)INT64_MAX) ? 1 : g;
   p->head_bytes = 0;
   for (size_t i = 0; i < k; i++)
     p->head_bytes += varint_len(zigzag(i == 0 ? x[0] : x[1] - x[0]));
-  size_t vbytes = 0;
+  size_t vbytes = 0, n = m - k;
   uint64_t all = 0, sum = 0;
   static const uint64_t cap = UINT64_MAX / AMI_MDM_BLOCK_MAX_SLOTS;
-  for (size_t i = k; i < m; i++) {
-    uint64_t z = scaled_zz(residual(x, i, tr), p->divisor);
-    vbytes += varint_len(z);
-    all |= z;
-    sum += z < cap ? z : cap;
+  for (size_t i = 0; i < n; i++) {
+    z[i] = scaled_zz(residual(x, k + i, tr), p->divisor);
+    vbytes += varint_len(z[i]);
+    all |= z[i];
+    sum += z[i] < cap ? z[i] : cap;
   }
   p->width = bit_length(all);
   p->bytes[PK_VARINT] = vbytes;
-  p->bytes[PK_BITS] = 1 + ((m - k) * p->width + 7) / 8;
-  unsigned k0 = m > k ? bit_length(sum / (m - k)) : 0;
+  p->bytes[PK_BITS] = 1 + (n * p->width + 7) / 8;
+  unsigned k0 = n ? bit_length(sum / n) : 0;
+  unsigned lo = k0 ? k0 - 1 : 0;
+  size_t bits[3] = {0, 0, 0};
+  for (size_t i = 0; i < n; i++)
+    for (unsigned c = 0; c < 3 && lo + c < 64; c++)
+      bits[c] += rice_bits(z[i], lo + c);
   size_t best = SIZE_MAX;
-  for (unsigned rk = k0 ? k0 - 1 : 0; rk <= k0 + 1 && rk < 64; rk++) {
-    size_t bits = 0;
-    for (size_t i = k; i < m; i++)
-      bits += rice_bits(scaled_zz(residual(x, i, tr), p->divisor), rk);
-    if (bits < best) {
-      best = bits;
-      p->rice_k = rk;
+  for (unsigned c = 0; c < 3 && lo + c < 64; c++)
+    if (bits[c] < best) {
+      best = bits[c];
+      p->rice_k = lo + c;
     }
-  }
   p->bytes[PK_RICE] = 1 + (best + 7) / 8;
 }
 
@@ -283,7 +286,7 @@ static int encode(ami_wr *w, uint32_t interval_s, const ami_mdm_interval *v,
     return w->err;
   /* The values that exist, as uint64 (modulo-2^64 arithmetic from here);
    * interval_s >= 60 bounds them to one day of minutes (11.5 KiB). */
-  uint64_t local[AMI_MDM_BLOCK_MAX_SLOTS];
+  uint64_t local[AMI_MDM_BLOCK_MAX_SLOTS], zbuf[AMI_MDM_BLOCK_MAX_SLOTS];
   size_t n = 0;
   for (uint32_t i = 0; i < count; i++)
     if (has_value(v[i].quality))
@@ -292,7 +295,7 @@ static int encode(ami_wr *w, uint32_t interval_s, const ami_mdm_interval *v,
   int best_tr = 0, best_pk = 0;
   size_t best = SIZE_MAX;
   for (int t = 0; t < 3; t++) {
-    make_plan(local, m, t, &plans[t]);
+    make_plan(local, m, t, &plans[t], zbuf);
     size_t base = plans[t].head_bytes + varint_len(plans[t].divisor);
     for (int q = 0; q < NPACK; q++)
       if (base + plans[t].bytes[q] < best) {
