@@ -39,10 +39,13 @@ typedef enum ami_store_sqlite_sync {
 
 typedef struct ami_store_sqlite_opts {
   ami_store_sqlite_sync sync;
-  int cache_kib; /* SQLite page cache; 0 = 16 MiB */
+  int cache_kib;     /* SQLite page cache; 0 = 16 MiB */
+  int64_t max_bytes; /* size quota of the database file; 0 = none. A batch
+                        that would pass it fails whole with
+                        AMI_E_STORE_FULL (as does a full disk) */
 } ami_store_sqlite_opts;
 
-/* Defaults: SYNC_FULL, 16 MiB cache. Cannot fail. */
+/* Defaults: SYNC_FULL, 16 MiB cache, no quota. Cannot fail. */
 void ami_store_sqlite_opts_init(ami_store_sqlite_opts *o);
 
 /* Opens (creating if needed) the store in the file `path` (borrowed for the

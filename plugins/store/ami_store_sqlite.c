@@ -809,6 +809,7 @@ static const ami_mdm_store_vtbl sqlite_vtbl = {
 void ami_store_sqlite_opts_init(ami_store_sqlite_opts *o) {
   o->sync = AMI_STORE_SQLITE_SYNC_FULL;
   o->cache_kib = 0;
+  o->max_bytes = 0;
 }
 
 /* Opens the database, sets the journal and sync mode, creates the schema
@@ -821,13 +822,18 @@ static int sq_setup(sq *s, const char *path, const ami_store_sqlite_opts *o) {
     return rc == SQLITE_NOMEM ? AMI_E_NOMEM : AMI_E_IO;
   sqlite3_extended_result_codes(s->db, 1);
   sqlite3_busy_timeout(s->db, 5000);
-  char pragmas[160];
+  char pragmas[256];
   int kib = o->cache_kib > 0 ? o->cache_kib : 16384;
+  /* A quota in pages of the default 4 KiB (at least the schema's pages). */
+  long long pages = o->max_bytes > 0 ? o->max_bytes / 4096 : 1073741823;
+  if (pages < 16)
+    pages = 16;
   /* Built from integers and constants only: no outside text in the SQL. */
   snprintf(pragmas, sizeof pragmas,
            "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
-           "PRAGMA cache_size=-%d;",
-           o->sync == AMI_STORE_SQLITE_SYNC_NORMAL ? "NORMAL" : "FULL", kib);
+           "PRAGMA cache_size=-%d; PRAGMA max_page_count=%lld;",
+           o->sync == AMI_STORE_SQLITE_SYNC_NORMAL ? "NORMAL" : "FULL", kib,
+           pages);
   if ((rc = sqlite3_exec(s->db, pragmas, NULL, NULL, NULL)) != SQLITE_OK)
     return map_rc(rc) == AMI_E_STORE_CORRUPT ? AMI_E_IO : map_rc(rc);
   if ((rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL)) != SQLITE_OK)

@@ -507,6 +507,60 @@ static void test_corrupt_block(void **state) {
              ami_mdm_store_ingest(&f->st, &r, 1, T_NOW, NULL));
 }
 
+/* A full store (a quota here, a full disk in the field) refuses the batch
+ * whole with AMI_E_STORE_FULL and stays usable for what still fits. */
+static void test_store_full(void **state) {
+  fixture *f = *state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/full.db", f->dir);
+  ami_store_sqlite_opts o;
+  ami_store_sqlite_opts_init(&o);
+  o.max_bytes = 256 * 1024;
+  ami_mdm_store st;
+  assert_ami_ok(ami_store_sqlite_open(path, &o, NULL, &st));
+  for (uint64_t ch = 1; ch <= 10; ch++)
+    add_channel(&st, ch, 900);
+  static ami_mdm_reading r[10 * 96 * 20];
+  uint64_t rng = 1;
+  int full_at = -1;
+  for (int b = 0; b < 40 && full_at < 0; b++) {
+    size_t n = 0;
+    for (uint64_t ch = 1; ch <= 10; ch++)
+      for (int d = 0; d < 20; d++)
+        for (int k = 0; k < 96; k++) {
+          rng = rng * 6364136223846793005u + 1442695040888963407u;
+          r[n++] = (ami_mdm_reading){
+              ch, day0() + (int64_t)(b * 20 + d) * 86400 + (k + 1) * 900,
+              (int64_t)(rng >> 20), AMI_MDM_Q_ACTUAL, 0};
+        }
+    int rc = ami_mdm_store_ingest(&st, r, n, T_NOW, NULL);
+    if (rc == AMI_E_STORE_FULL)
+      full_at = b;
+    else
+      assert_ami_ok(rc);
+  }
+  assert_true(full_at > 0);
+  /* Nothing of the refused batch is there; the last accepted one is. */
+  ami_mdm_interval v[96];
+  size_t nv;
+  int64_t first_refused = day0() + (int64_t)full_at * 20 * 86400;
+  for (uint64_t ch = 1; ch <= 10; ch++) {
+    assert_ami_ok(ami_mdm_store_read(&st, ch, first_refused,
+                                     first_refused + 86400, AMI_MDM_RAW, v, 96,
+                                     &nv));
+    for (int k = 0; k < 96; k++)
+      assert_int_equal(v[k].quality, AMI_MDM_Q_MISSING);
+    assert_ami_ok(ami_mdm_store_read(&st, ch, first_refused - 86400,
+                                     first_refused, AMI_MDM_RAW, v, 96, &nv));
+    for (int k = 0; k < 96; k++)
+      assert_int_equal(v[k].quality, AMI_MDM_Q_ACTUAL);
+  }
+  /* An idempotent re-send needs no space and still succeeds. */
+  ami_mdm_reading again = {1, first_refused - 900, 0, AMI_MDM_Q_MISSING, 0};
+  assert_ami_ok(ami_mdm_store_ingest(&st, &again, 1, T_NOW, NULL));
+  ami_mdm_store_close(&st);
+}
+
 /* Every allocation of the plugin fails in turn: a clean error, no leak,
  * nothing applied; then the call succeeds. */
 static void test_failing_allocator(void **state) {
@@ -665,6 +719,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_registers_events_meters, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_corrupt_block, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_store_full, setup, teardown),
       cmocka_unit_test_setup_teardown(test_failing_allocator, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
   };
