@@ -421,6 +421,8 @@ static int ingest_sorted(sq *s, const ami_mdm_reading *r, const item *it,
     int rc = channel_iv(s, ch, &iv);
     if (rc != AMI_OK)
       return rc;
+    if (it[i].t < -T_LIMIT || it[i].t > T_LIMIT)
+      return AMI_E_RANGE;
     int64_t day = floor_div(it[i].t - (int64_t)iv, 86400);
     uint32_t maxv;
     if ((rc = load_day(s, ch, day, iv, &maxv)) != AMI_OK)
@@ -547,6 +549,8 @@ static int edit_sorted(sq *s, const ami_mdm_edit *e,
     return rc;
   size_t i = 0;
   while (i < n) {
+    if (it[i].t < -T_LIMIT || it[i].t > T_LIMIT)
+      return AMI_E_RANGE;
     int64_t day = floor_div(it[i].t - (int64_t)iv, 86400);
     uint32_t maxv;
     if ((rc = load_day(s, e->channel_id, day, iv, &maxv)) != AMI_OK)

@@ -380,6 +380,11 @@ static void test_errors_atomic(void **state) {
                                              d, AMI_MDM_RAW, v, 2, &n));
   ami_mdm_reading far = {1, INT64_MAX / 900 * 900, 1, AMI_MDM_Q_ACTUAL, 0};
   assert_ami(AMI_E_RANGE, ami_mdm_store_ingest(&f->st, &far, 1, T_NOW, NULL));
+  far.t = INT64_MIN / 900 * 900; /* first in sort order: checked before use */
+  assert_ami(AMI_E_RANGE, ami_mdm_store_ingest(&f->st, &far, 1, T_NOW, NULL));
+  ami_mdm_edit fe = {1, 0, "x", "y"};
+  ami_mdm_edit_value fv = {INT64_MIN / 900 * 900, {1, AMI_MDM_Q_EDITED, 0, 0}};
+  assert_ami(AMI_E_RANGE, ami_mdm_store_write_version(&f->st, &fe, &fv, 1));
   ami_mdm_channel_info ci;
   assert_ami(AMI_E_STORE_NO_CHANNEL, ami_mdm_store_get_channel(&f->st, 3, &ci));
   /* Cannot open: no such directory; not a database. */
