@@ -278,7 +278,7 @@ static int ingest_partial(void) {
   snprintf(a, sizeof a, "%.2f M/s", total / t_ours / 1e6);
   snprintf(b, sizeof b, "%.2f M/s (row/reading)", total / t_peer / 1e6);
   snprintf(r, sizeof r, "%.1fx", t_peer / t_ours);
-  bench_row("ingest, days in 4 late parts (FULL, 24k/batch)", a, b, r);
+  bench_row("ingest, day in 4 late parts (FULL, 24k/b)", a, b, r);
   ami_mdm_store_close(&st);
   peer_close(&p);
   rm_db(ours_p);
@@ -395,7 +395,7 @@ static int codec(void) {
   double td = bench_best(dec_once, &c, it, 5);
   char a[64];
   snprintf(a, sizeof a, "%.2f us / %zu B", te * 1e6, c.len);
-  bench_row("block encode, one day of 96 (tries 6 layouts)", a, "", "");
+  bench_row("block encode, a day of 96 (9 layouts tried)", a, "", "");
   snprintf(a, sizeof a, "%.2f us", td * 1e6);
   bench_row("block decode, one day of 96", a, "", "");
   return 0;
