@@ -36,6 +36,7 @@
 #ifndef AMI_MDM_STORE_H
 #define AMI_MDM_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -220,6 +221,43 @@ static inline int ami_mdm_store_list_events(ami_mdm_store *s, uint64_t meter,
                                             ami_mdm_event_cb cb, void *ud) {
   return s->vt->list_events(s->self, meter, t0, t1, cb, ud);
 }
+
+/* ---- helpers for engines: the data model's rules, written once ---------- */
+
+/* Times beyond +-2^50 s (35 million years) are refused with AMI_E_RANGE so
+ * that no day or slot arithmetic can overflow. */
+#define AMI_MDM_T_LIMIT ((int64_t)1 << 50)
+
+/* Checks an interval end t against a channel's grid: AMI_OK, AMI_E_RANGE,
+ * AMI_E_STORE_OFF_GRID. */
+int ami_mdm_check_time(int64_t t, uint32_t interval_s);
+
+/* The UTC day block of the interval ending at t (checked) and its slot. */
+void ami_mdm_day_slot(int64_t t, uint32_t interval_s, int64_t *day,
+                      uint32_t *slot);
+
+/* What ami_mdm_merge_raw did to a slot. */
+typedef enum ami_mdm_merge {
+  AMI_MDM_MERGE_UNCHANGED = 0, /* exact repeat, or MISSING over a value */
+  AMI_MDM_MERGE_STORED = 1,    /* new value, or a value over MISSING */
+  AMI_MDM_MERGE_DUPLICATE = 2  /* differing value: first kept, flagged */
+} ami_mdm_merge;
+
+/* Merges a received reading into its raw slot (quality ACTUAL/MISSING, or
+ * AMI_MDM_BLOCK_ABSENT when empty) by the rules above; `covered` says a
+ * version already covers the slot (then a stored value gets
+ * AMI_MDM_F_LATE). *changed tells whether the slot was modified. */
+ami_mdm_merge ami_mdm_merge_raw(ami_mdm_interval *slot,
+                                const ami_mdm_reading *r, bool covered,
+                                bool *changed);
+
+/* Copies the slots of one decoded day block v (86400 / interval_s slots of
+ * day `day`) that end in (t0, t1] into out (out[0] ends at t0 +
+ * interval_s). Raw (overlay false): ABSENT reads as MISSING; overlay: ABSENT
+ * slots leave out unchanged. */
+void ami_mdm_place_day(const ami_mdm_interval *v, int64_t day,
+                       uint32_t interval_s, int64_t t0, int64_t t1,
+                       bool overlay, ami_mdm_interval *out);
 
 #ifdef __cplusplus
 }

@@ -27,9 +27,6 @@
 #include "ami/ami_mdm_block.h"
 
 #define SLOTS AMI_MDM_BLOCK_MAX_SLOTS
-/* Times beyond +-2^50 s (35 million years) are refused with AMI_E_RANGE, so
- * that no day or slot arithmetic can overflow. */
-#define T_LIMIT ((int64_t)1 << 50)
 
 enum {
   ST_CHANNEL_GET,
@@ -175,15 +172,6 @@ static int run(sq *s, int which) {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? AMI_OK : map_rc(rc);
-}
-
-static int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-static bool on_grid(int64_t t, uint32_t iv) {
-  return t % (int64_t)iv == 0;
 }
 
 /* The interval of a channel, from the one-entry cache or the table. */
@@ -368,34 +356,25 @@ static item *sorted_items(sq *s, size_t n, const void *base, size_t stride,
   return it;
 }
 
-/* Merges one received reading into raw slot k (the rules of
- * ami_mdm_store.h). Returns AMI_OK or a storage error from the audit. */
+/* Merges one received reading into raw slot k (ami_mdm_merge_raw) and
+ * audits a differing duplicate once. Returns AMI_OK or a storage error. */
 static int merge_one(sq *s, uint64_t ch, int64_t t, uint32_t k,
                      const ami_mdm_reading *r, int64_t now, bool *dirty,
                      ami_mdm_ingest_result *res) {
   ami_mdm_interval *o = &s->raw[k];
-  bool old_has = o->quality == AMI_MDM_Q_ACTUAL;
-  bool new_has = r->quality == AMI_MDM_Q_ACTUAL;
-  if (o->quality == AMI_MDM_BLOCK_ABSENT || (!old_has && new_has)) {
-    *o = (ami_mdm_interval){new_has ? r->value : 0, r->quality, 0, r->flags};
-    if (s->covered[k]) {
-      o->flags |= AMI_MDM_F_LATE;
-      res->late++;
-    }
+  bool changed;
+  ami_mdm_merge m = ami_mdm_merge_raw(o, r, s->covered[k], &changed);
+  *dirty = *dirty || changed;
+  if (m == AMI_MDM_MERGE_STORED) {
     res->stored++;
-    *dirty = true;
+    res->late += s->covered[k];
     return AMI_OK;
   }
-  if (!new_has || o->value == r->value) {
+  if (m == AMI_MDM_MERGE_UNCHANGED) {
     res->unchanged++;
     return AMI_OK;
   }
-  /* A differing duplicate: keep the first, flag it, audit the other. */
   res->duplicates++;
-  if (!(o->flags & AMI_MDM_F_DUPLICATE)) {
-    o->flags |= AMI_MDM_F_DUPLICATE;
-    *dirty = true;
-  }
   sqlite3_stmt *st = s->st[ST_AUDIT_DUP];
   sqlite3_bind_int64(st, 1, (sqlite3_int64)ch);
   sqlite3_bind_int64(st, 2, t);
@@ -421,25 +400,23 @@ static int ingest_sorted(sq *s, const ami_mdm_reading *r, const item *it,
     int rc = channel_iv(s, ch, &iv);
     if (rc != AMI_OK)
       return rc;
-    if (it[i].t < -T_LIMIT || it[i].t > T_LIMIT)
-      return AMI_E_RANGE;
-    int64_t day = floor_div(it[i].t - (int64_t)iv, 86400);
-    uint32_t maxv;
+    int64_t day, day2;
+    uint32_t k, maxv;
+    if ((rc = ami_mdm_check_time(it[i].t, iv)) != AMI_OK)
+      return rc;
+    ami_mdm_day_slot(it[i].t, iv, &day, &k);
     if ((rc = load_day(s, ch, day, iv, &maxv)) != AMI_OK)
       return rc;
     bool dirty = false;
     for (; i < n && it[i].channel_id == ch; i++) {
       const ami_mdm_reading *x = &r[it[i].i];
-      if (!on_grid(x->t, iv))
-        return AMI_E_STORE_OFF_GRID;
-      if (x->t < -T_LIMIT || x->t > T_LIMIT)
-        return AMI_E_RANGE;
+      if ((rc = ami_mdm_check_time(x->t, iv)) != AMI_OK)
+        return rc;
       if (x->quality != AMI_MDM_Q_ACTUAL && x->quality != AMI_MDM_Q_MISSING)
         return AMI_E_INVAL;
-      int64_t start = x->t - (int64_t)iv;
-      if (floor_div(start, 86400) != day)
+      ami_mdm_day_slot(x->t, iv, &day2, &k);
+      if (day2 != day)
         break;
-      uint32_t k = (uint32_t)((start - day * 86400) / (int64_t)iv);
       if ((rc = merge_one(s, ch, x->t, k, x, now, &dirty, res)) != AMI_OK)
         return rc;
     }
@@ -474,28 +451,6 @@ static int sq_ingest(void *self, const ami_mdm_reading *r, size_t n,
   return rc;
 }
 
-/* Copies the slots of one decoded day that fall in (t0, t1] into out;
- * overlay: only slots not ABSENT; raw: ABSENT reads MISSING. */
-static void place(const ami_mdm_interval *v, int64_t day, uint32_t iv,
-                  int64_t t0, int64_t t1, bool overlay, ami_mdm_interval *out) {
-  uint32_t n = 86400 / iv;
-  int64_t base = day * 86400;
-  uint32_t k0 = 0, k1 = n;
-  if (t0 > base)
-    k0 = (uint32_t)((t0 - base) / (int64_t)iv);
-  if (t1 < base + 86400)
-    k1 = (uint32_t)((t1 - base) / (int64_t)iv);
-  for (uint32_t k = k0; k < k1; k++) {
-    size_t o = (size_t)((base + (int64_t)k * iv - t0) / (int64_t)iv);
-    if (v[k].quality == AMI_MDM_BLOCK_ABSENT) {
-      if (!overlay)
-        out[o] = (ami_mdm_interval){0, AMI_MDM_Q_MISSING, 0, 0};
-      continue;
-    }
-    out[o] = v[k];
-  }
-}
-
 static int sq_read(void *self, uint64_t ch, int64_t t0, int64_t t1,
                    ami_mdm_version_sel sel, ami_mdm_interval *out, size_t cap,
                    size_t *nout) {
@@ -507,10 +462,11 @@ static int sq_read(void *self, uint64_t ch, int64_t t0, int64_t t1,
   int rc = channel_iv(s, ch, &iv);
   if (rc != AMI_OK)
     return rc;
-  if (t0 < -T_LIMIT || t1 > T_LIMIT || t1 < t0)
-    return t1 < t0 ? AMI_E_INVAL : AMI_E_RANGE;
-  if (!on_grid(t0, iv) || !on_grid(t1, iv))
-    return AMI_E_STORE_OFF_GRID;
+  if (t1 < t0)
+    return AMI_E_INVAL;
+  if ((rc = ami_mdm_check_time(t0, iv)) != AMI_OK ||
+      (rc = ami_mdm_check_time(t1, iv)) != AMI_OK)
+    return rc;
   uint64_t count = (uint64_t)(t1 - t0) / iv;
   if (count > cap)
     return AMI_E_BUFFER_FULL;
@@ -519,10 +475,14 @@ static int sq_read(void *self, uint64_t ch, int64_t t0, int64_t t1,
   *nout = (size_t)count;
   if (count == 0)
     return AMI_OK;
+  int64_t day0, day1; /* the blocks of the first and last interval */
+  uint32_t k;
+  ami_mdm_day_slot(t0 + (int64_t)iv, iv, &day0, &k);
+  ami_mdm_day_slot(t1, iv, &day1, &k);
   sqlite3_stmt *st = s->st[sel == AMI_MDM_RAW ? ST_RANGE_RAW : ST_RANGE_ALL];
   sqlite3_bind_int64(st, 1, (sqlite3_int64)ch);
-  sqlite3_bind_int64(st, 2, floor_div(t0, 86400));
-  sqlite3_bind_int64(st, 3, floor_div(t1 - (int64_t)iv, 86400));
+  sqlite3_bind_int64(st, 2, day0);
+  sqlite3_bind_int64(st, 3, day1);
   uint32_t n = 86400 / iv;
   int err = AMI_OK;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -530,7 +490,7 @@ static int sq_read(void *self, uint64_t ch, int64_t t0, int64_t t1,
     int64_t ver = sqlite3_column_int64(st, 1);
     if ((err = decode_blob(st, 2, iv, n, s->tmp)) != AMI_OK)
       break;
-    place(s->tmp, day, iv, t0, t1, ver > 0, out);
+    ami_mdm_place_day(s->tmp, day, iv, t0, t1, ver > 0, out);
   }
   if (err == AMI_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
     err = map_rc(rc);
@@ -549,10 +509,11 @@ static int edit_sorted(sq *s, const ami_mdm_edit *e,
     return rc;
   size_t i = 0;
   while (i < n) {
-    if (it[i].t < -T_LIMIT || it[i].t > T_LIMIT)
-      return AMI_E_RANGE;
-    int64_t day = floor_div(it[i].t - (int64_t)iv, 86400);
-    uint32_t maxv;
+    int64_t day, day2;
+    uint32_t k, maxv;
+    if ((rc = ami_mdm_check_time(it[i].t, iv)) != AMI_OK)
+      return rc;
+    ami_mdm_day_slot(it[i].t, iv, &day, &k);
     if ((rc = load_day(s, e->channel_id, day, iv, &maxv)) != AMI_OK)
       return rc;
     uint32_t version = maxv + 1, nslots = 86400 / iv;
@@ -560,16 +521,13 @@ static int edit_sorted(sq *s, const ami_mdm_edit *e,
     bool changed = false;
     for (; i < n; i++) {
       const ami_mdm_edit_value *x = &v[it[i].i];
-      if (!on_grid(x->t, iv))
-        return AMI_E_STORE_OFF_GRID;
-      if (x->t < -T_LIMIT || x->t > T_LIMIT)
-        return AMI_E_RANGE;
+      if ((rc = ami_mdm_check_time(x->t, iv)) != AMI_OK)
+        return rc;
       if (x->v.quality > AMI_MDM_Q_VALIDATION_FAILED)
         return AMI_E_INVAL;
-      int64_t start = x->t - (int64_t)iv;
-      if (floor_div(start, 86400) != day)
+      ami_mdm_day_slot(x->t, iv, &day2, &k);
+      if (day2 != day)
         break;
-      uint32_t k = (uint32_t)((start - day * 86400) / (int64_t)iv);
       ami_mdm_interval nv = x->v;
       if (nv.quality == AMI_MDM_Q_MISSING)
         nv.value = 0;
