@@ -22,27 +22,43 @@
 
 #include "ami/ami_caltime.h"
 #include "ami/ami_mdm_block.h"
+#include "ami/ami_mdm_store_mem.h"
 #include "ami/ami_store_sqlite.h"
 
 /* "Now" for ingest: when readings arrive (the audit's `at`). */
 #define T_NOW 1400000000
 
+/* The data-model tests run on every engine (the interface's conformance
+ * suite: a future engine adds its setup); SQLite-only checks (file sizes,
+ * damaged pages, quota, kill) look at f->sqlite. */
 typedef struct fixture {
   char dir[64];
   char path[96];
+  bool sqlite;
   ami_mdm_store st;
 } fixture;
 
-static int setup(void **state) {
+static int setup_engine(void **state, bool sqlite) {
   fixture *f = calloc(1, sizeof *f);
   snprintf(f->dir, sizeof f->dir, "/tmp/ami_mdm_store_XXXXXX");
   if (!mkdtemp(f->dir))
     return -1;
   snprintf(f->path, sizeof f->path, "%s/mdm.db", f->dir);
-  if (ami_store_sqlite_open(f->path, NULL, NULL, &f->st) != AMI_OK)
+  f->sqlite = sqlite;
+  int rc = sqlite ? ami_store_sqlite_open(f->path, NULL, NULL, &f->st)
+                  : ami_mdm_store_mem_open(NULL, &f->st);
+  if (rc != AMI_OK)
     return -1;
   *state = f;
   return 0;
+}
+
+static int setup(void **state) {
+  return setup_engine(state, true);
+}
+
+static int setup_mem(void **state) {
+  return setup_engine(state, false);
 }
 
 static int teardown(void **state) {
@@ -146,6 +162,13 @@ static void test_london_roundtrip(void **state) {
     c101 += r[i].channel_id == 101;
   assert_int_equal(c101, NSLOT - 1);
 
+  if (!f->sqlite) { /* the same batch again changes nothing */
+    assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, T_NOW, &res));
+    assert_int_equal(res.unchanged, n);
+    check_london(&f->st, r, n, 101, AMI_MDM_RAW);
+    free(r);
+    return;
+  }
   /* Idempotence: the same batch again changes nothing, not even the file. */
   assert_ami_ok(ami_store_sqlite_checkpoint(&f->st));
   long size1 = file_size(f->path);
@@ -387,6 +410,8 @@ static void test_errors_atomic(void **state) {
   assert_ami(AMI_E_RANGE, ami_mdm_store_write_version(&f->st, &fe, &fv, 1));
   ami_mdm_channel_info ci;
   assert_ami(AMI_E_STORE_NO_CHANNEL, ami_mdm_store_get_channel(&f->st, 3, &ci));
+  if (!f->sqlite)
+    return;
   /* Cannot open: no such directory; not a database. */
   ami_mdm_store other;
   assert_ami(AMI_E_IO, ami_store_sqlite_open("/nonexistent/dir/x.db", NULL,
@@ -612,6 +637,148 @@ static void test_failing_allocator(void **state) {
   }
 }
 
+/* A snapshot of everything observable through the interface, to prove a
+ * failed call changed nothing. */
+typedef struct snap {
+  ami_mdm_interval raw[2][192], cur[2][192];
+  size_t audits, regs, evs;
+} snap;
+
+static int count_audit(void *ud, const ami_mdm_audit *a) {
+  (void)a;
+  (*(size_t *)ud)++;
+  return 0;
+}
+static int count_reg_sz(void *ud, const ami_mdm_register_read *r) {
+  (void)r;
+  (*(size_t *)ud)++;
+  return 0;
+}
+static int count_ev_sz(void *ud, const ami_mdm_event *e) {
+  (void)e;
+  (*(size_t *)ud)++;
+  return 0;
+}
+
+static void take_snap(ami_mdm_store *st, snap *s) {
+  memset(s, 0, sizeof *s);
+  size_t n;
+  for (int c = 0; c < 2; c++) {
+    assert_ami_ok(ami_mdm_store_read(st, (uint64_t)c + 1, day0(),
+                                     day0() + 2 * 86400, AMI_MDM_RAW, s->raw[c],
+                                     192, &n));
+    assert_ami_ok(ami_mdm_store_read(st, (uint64_t)c + 1, day0(),
+                                     day0() + 2 * 86400, AMI_MDM_CURRENT,
+                                     s->cur[c], 192, &n));
+    assert_ami_ok(ami_mdm_store_list_audit(st, (uint64_t)c + 1, INT64_MIN,
+                                           INT64_MAX, count_audit, &s->audits));
+    assert_ami_ok(ami_mdm_store_list_registers(
+        st, (uint64_t)c + 1, INT64_MIN, INT64_MAX, count_reg_sz, &s->regs));
+  }
+  assert_ami_ok(ami_mdm_store_list_events(st, 1, INT64_MIN, INT64_MAX,
+                                          count_ev_sz, &s->evs));
+}
+
+/* Field by field (struct padding is not compared). */
+static void same_snap(const snap *a, const snap *b) {
+  for (int c = 0; c < 2; c++)
+    for (int k = 0; k < 192; k++) {
+      assert_true(ami_mdm_block_same(&a->raw[c][k], &b->raw[c][k]));
+      assert_true(ami_mdm_block_same(&a->cur[c][k], &b->cur[c][k]));
+    }
+  assert_int_equal(a->audits, b->audits);
+  assert_int_equal(a->regs, b->regs);
+  assert_int_equal(a->evs, b->evs);
+}
+
+/* The in-memory engine under a failing allocator: a script of every kind of
+ * call, with the i-th allocation failing for i = 0, 1, ...; each call either
+ * succeeds or returns AMI_E_NOMEM with nothing observable changed, and
+ * nothing leaks. The run where nothing fails ends the sweep. */
+static void test_mem_failing_allocator(void **state) {
+  (void)state;
+  for (long fail = 0;; fail++) {
+    ami_test_failalloc fa;
+    ami_test_failalloc_init(&fa, fail);
+    ami_mdm_store st;
+    int rc = ami_mdm_store_mem_open(&fa.base, &st);
+    if (rc == AMI_E_NOMEM) {
+      assert_int_equal(fa.live, 0);
+      continue;
+    }
+    bool failed = false;
+    for (int step = 0; step < 9; step++) {
+      snap before, after;
+      if (step >= 2)
+        take_snap(&st, &before);
+      ami_mdm_reading r[192];
+      for (int k = 0; k < 192; k++)
+        r[k] =
+            (ami_mdm_reading){(uint64_t)(k % 2) + 1, day0() + (k / 2 + 1) * 900,
+                              1000 * k, AMI_MDM_Q_ACTUAL, 0};
+      ami_mdm_edit e = {1, 5, "user:x", "fix"};
+      ami_mdm_edit_value ev[3] = {
+          {day0() + 900, {7, AMI_MDM_Q_EDITED, 1, 0}},
+          {day0() + 86400 + 900, {8, AMI_MDM_Q_ESTIMATED, 2, 0}},
+          {day0() + 1800, {0, AMI_MDM_Q_MISSING, 0, 0}}};
+      ami_mdm_register_read rr[2] = {{1, 10, 5, 0}, {2, 10, 6, 0}};
+      ami_mdm_event evs[2] = {{1, 10, 3}, {1, 11, 4}};
+      switch (step) {
+      case 0:
+      case 1: {
+        ami_mdm_channel_info c = {
+            (uint64_t)step + 1, 1,   AMI_MDM_DELTA, AMI_MDM_IMPORT,
+            AMI_MDM_UNIT_WH,    900, 1000,          false};
+        rc = ami_mdm_store_upsert_channel(&st, &c);
+        break;
+      }
+      case 2:
+        rc = ami_mdm_store_ingest(&st, r, 96, T_NOW, NULL);
+        break;
+      case 3: /* late, out of order, duplicates, a second day */
+        for (int k = 0; k < 192; k++)
+          r[k].value += k % 3 == 0 ? 1 : 0;
+        rc = ami_mdm_store_ingest(&st, r, 192, T_NOW, NULL);
+        break;
+      case 4:
+        rc = ami_mdm_store_write_version(&st, &e, ev, 3);
+        break;
+      case 5:
+        rc = ami_mdm_store_put_registers(&st, rr, 2);
+        break;
+      case 6:
+        rc = ami_mdm_store_put_events(&st, evs, 2);
+        break;
+      case 7: {
+        ami_mdm_meter_info mi = {1, "X", 0};
+        rc = ami_mdm_store_upsert_meter(&st, &mi);
+        break;
+      }
+      default:
+        rc = ami_mdm_store_write_version(&st, &e, ev, 2);
+      }
+      if (rc == AMI_E_NOMEM) {
+        failed = true;
+        if (step >= 2) {
+          take_snap(&st, &after);
+          same_snap(&before, &after);
+        }
+        break;
+      }
+      assert_ami_ok(rc);
+    }
+    ami_mdm_store_close(&st);
+    assert_int_equal(fa.live, 0);
+    if (!failed) {
+      print_message("mem engine: %ld allocation failures injected, each "
+                    "left the store unchanged\n",
+                    fail);
+      assert_true(fail > 20);
+      break;
+    }
+  }
+}
+
 /* The kill test. A child ingests batches (4 channels x one day of 96
  * quarter hours; batch b is day b, value b * 1000000 + channel * 1000 +
  * slot) and writes each acknowledged batch number to a pipe; the parent
@@ -727,6 +894,19 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_store_full, setup, teardown),
       cmocka_unit_test_setup_teardown(test_failing_allocator, setup, teardown),
       cmocka_unit_test_setup_teardown(test_kill, setup, teardown),
+      /* the same data-model tests on the in-memory engine */
+      cmocka_unit_test_setup_teardown(test_london_roundtrip, setup_mem,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_out_of_order, setup_mem, teardown),
+      cmocka_unit_test_setup_teardown(test_duplicates, setup_mem, teardown),
+      cmocka_unit_test_setup_teardown(test_versions_and_audit, setup_mem,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_errors_atomic, setup_mem, teardown),
+      cmocka_unit_test_setup_teardown(test_utc_days, setup_mem, teardown),
+      cmocka_unit_test_setup_teardown(test_registers_events_meters, setup_mem,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_mem_failing_allocator, setup_mem,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
