@@ -391,10 +391,34 @@ typedef struct bitr {
   size_t pos;
 } bitr;
 
+/* Eight bytes little-endian (the compiler makes this one load). */
+static uint64_t load_le64(const uint8_t *p) {
+  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+         (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+         (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+}
+
+/* A window of at least 57 valid bits at the read position, when 8 whole
+ * bytes are there to load; false near the end (the slow path then reads
+ * bit by bit, with the same result). */
+static bool br_window(const bitr *b, uint64_t *w) {
+  size_t byte = b->pos >> 3;
+  if (b->nbits / 8 < byte + 8)
+    return false;
+  *w = load_le64(b->p + byte) >> (b->pos & 7);
+  return true;
+}
+
 /* Reads `width` (<= 64) bits; AMI_E_TRUNCATED past the end. */
 static int br_get(bitr *b, unsigned width, uint64_t *out) {
   if (b->nbits - b->pos < width)
     return AMI_E_TRUNCATED;
+  uint64_t w;
+  if (width <= 57 && br_window(b, &w)) {
+    *out = width ? w & (UINT64_MAX >> (64 - width)) : 0;
+    b->pos += width;
+    return AMI_OK;
+  }
   uint64_t z = 0;
   for (unsigned got = 0; got < width;) {
     size_t byte = b->pos >> 3;
@@ -409,8 +433,30 @@ static int br_get(bitr *b, unsigned width, uint64_t *out) {
   return AMI_OK;
 }
 
-/* Reads one Rice code with parameter k (< 64). */
+/* Index of the lowest set bit of a power of two y (de Bruijn multiply: no
+ * branch, so a day of varied codes costs no mispredictions). */
+static unsigned bit_index(uint64_t y) {
+  static const uint8_t tab[64] = {
+      0,  1,  56, 2,  57, 49, 28, 3,  61, 58, 42, 50, 38, 29, 17, 4,
+      62, 47, 59, 36, 45, 43, 51, 22, 53, 39, 33, 30, 24, 18, 12, 5,
+      63, 55, 48, 27, 60, 41, 37, 16, 46, 35, 44, 21, 52, 32, 23, 11,
+      54, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6};
+  return tab[(y * UINT64_C(0x03f79d71b4ca8b09)) >> 58];
+}
+
+/* Reads one Rice code with parameter k (< 64): from one 64-bit window when
+ * the code fits in it (the common case), else bit by bit. */
 static int br_rice(bitr *b, unsigned k, uint64_t *out) {
+  uint64_t w;
+  if (br_window(b, &w) && (w & 0xffffffu) != 0xffffffu) {
+    unsigned q = bit_index(~w & (w + 1)); /* trailing ones: < 24 here */
+    if (q + 1 + k <= 57) {
+      uint64_t low = k ? (w >> (q + 1)) & (UINT64_MAX >> (64 - k)) : 0;
+      b->pos += q + 1 + k;
+      *out = ((uint64_t)q << k) | low;
+      return AMI_OK;
+    }
+  }
   unsigned q = 0;
   for (;;) {
     uint64_t bit;
