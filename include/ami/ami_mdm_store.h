@@ -2,8 +2,10 @@
  * ami_mdm_store.h -- the storage INTERFACE of the meter data management
  * system: a table of functions plus the implementation's state, so that the
  * embedded SQLite store (ami_store_sqlite.h) and, later, a distributed
- * engine are interchangeable behind it. Nothing here does I/O; VEE, billing
- * and analytics take an `ami_mdm_store *` and never know which engine runs.
+ * engine are interchangeable behind it (an in-memory engine for tests,
+ * ami_mdm_store_mem.h, is the second implementation). Nothing here does I/O;
+ * VEE, billing and analytics take an `ami_mdm_store *` and never know which
+ * engine runs.
  *
  * Data model (every implementation keeps these promises):
  *

@@ -810,12 +810,12 @@ static void test_engines_agree(void **state) {
   ami_mdm_store e[2];
   assert_ami_ok(ami_store_sqlite_open(path, NULL, NULL, &e[0]));
   assert_ami_ok(ami_mdm_store_mem_open(NULL, &e[1]));
-  const uint32_t ivs[2] = {900, 1800};
+  const uint32_t ivs[2] = {60, 1800}; /* the shortest interval, and NEM12's */
   for (int k = 0; k < 2; k++)
     for (uint64_t ch = 1; ch <= 2; ch++)
       add_channel(&e[k], ch, ivs[ch - 1]);
   srand(11);
-  static ami_mdm_interval got[2][3 * 96];
+  static ami_mdm_interval got[2][3 * 1440];
   static audit_list al[2];
   for (int op = 0; op < 150; op++) {
     uint64_t ch = 1 + (uint64_t)(rand() % 2);
