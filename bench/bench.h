@@ -31,5 +31,6 @@ int bench_hdlc(void);
 int bench_session(void);
 int bench_sim(void);
 int bench_metrology(void);
+int bench_mdm_store(void);
 
 #endif

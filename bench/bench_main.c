@@ -76,6 +76,8 @@ int main(int argc, char **argv) {
     rc |= bench_sim();
   if (!only || strcmp(only, "metrology") == 0)
     rc |= bench_metrology();
+  if (!only || strcmp(only, "mdm") == 0)
+    rc |= bench_mdm_store();
   printf("\n(*) Gurux DLMS C, the incumbent, is not packaged by Debian and "
          "cannot be fetched on\n    this machine, so it is not run here: "
          "its figures are the ones the issue gives,\n    measured on this "

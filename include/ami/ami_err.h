@@ -81,6 +81,13 @@ extern "C" {
   X(IC_EXHAUSTED, -407, "invocation counter exhausted; renew the key")         \
   /* storage */                                                                \
   X(STORE, -500, "storage backend failure")                                    \
+  X(STORE_NO_CHANNEL, -501, "channel not registered in the store")             \
+  X(STORE_OFF_GRID, -502, "timestamp not on the channel's interval grid")      \
+  X(STORE_CORRUPT, -503, "stored data failed its integrity check or decode")   \
+  X(STORE_FORMAT, -504, "stored block format version not supported")           \
+  X(STORE_BUSY, -505, "store locked by another writer")                        \
+  X(STORE_FULL, -506, "storage device or quota full")                          \
+  X(STORE_CHANNEL_CHANGED, -507, "channel interval cannot change with data")   \
   /* I/O */                                                                    \
   X(IO, -600, "input/output error")                                            \
   X(CLOSED, -601, "connection closed by peer")

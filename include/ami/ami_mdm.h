@@ -101,6 +101,25 @@ typedef struct ami_mdm_reading {
   ami_mdm_interval v;
 } ami_mdm_reading;
 
+/* A meter (the device; its channels reference it by meter_id). */
+typedef struct ami_mdm_meter_info {
+  uint64_t meter_id;
+  char serial[48];     /* NUL-terminated serial number / system title */
+  int64_t installed_t; /* UTC seconds; 0 = unknown */
+} ami_mdm_meter_info;
+
+/* One interval value as delivered by the head-end, before any VEE: what the
+ * store ingests (ami_mdm_store.h). `t` is the interval END (UTC seconds, on the
+ * channel's grid); quality is AMI_MDM_Q_ACTUAL or AMI_MDM_Q_MISSING (raw data
+ * is never estimated); flags carry the meter's status (AMI_MDM_F_*). */
+typedef struct ami_mdm_raw_reading {
+  uint64_t channel_id;
+  int64_t t;
+  int64_t value; /* milli-units */
+  uint8_t quality;
+  uint16_t flags;
+} ami_mdm_raw_reading;
+
 #ifdef __cplusplus
 }
 #endif
