@@ -10,8 +10,8 @@
  * connections, and signals (SIGUSR1: the supply fails / returns; SIGUSR2:
  * the terminal cover opens / closes).
  *
- * Protocol timers (HDLC inactivity, block transfer) run on simulated time
- * too: the meter has one clock.
+ * The meter has one clock, the simulated one; the HDLC inactivity timeout
+ * is scaled by the speed so that it stays 120 s of real time.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -148,7 +148,10 @@ static meter_session *session_new(meter *m, const char *peer, bool push) {
     lc.server_address = ami_hdlc_addr_server(1, 17);
     lc.limits.max_info_tx = lc.limits.max_info_rx = 1024;
     lc.limits.window_tx = lc.limits.window_rx = 1;
-    lc.inactivity_timeout_ms = 120000;
+    /* 120 s of real time, whatever the simulation speed (the link's timer
+     * runs on the meter's simulated clock). */
+    double t = 120000.0 * m->conf.speed;
+    lc.inactivity_timeout_ms = t > 4e9 ? 4000000000u : (uint32_t)t;
     s->l = ami_hdlc_link_init(&s->link.h, &lc);
   } else {
     ami_wrapper_link_config wc;
