@@ -95,7 +95,8 @@ static void test_round_half_even(void **state) {
 
 static void test_tz_rules(void **state) {
   (void)state;
-  ami_mdm_tz eu = {3600, 3600, AMI_MDM_DST_EU};
+  ami_mdm_tz eu = {
+      .kind = AMI_MDM_TZ_EU, .std_offset_s = 3600, .dst_save_s = 3600};
   /* EU 2026: last Sunday of March = 29th, 01:00 UTC = 1774746000 */
   assert_int_equal(ami_mdm_tz_offset(&eu, 1774746000 - 1), 3600);
   assert_int_equal(ami_mdm_tz_offset(&eu, 1774746000), 7200);
@@ -103,7 +104,9 @@ static void test_tz_rules(void **state) {
   assert_int_equal(ami_mdm_tz_offset(&eu, 1792890000 - 1), 7200);
   assert_int_equal(ami_mdm_tz_offset(&eu, 1792890000), 3600);
 
-  ami_mdm_tz us = {-18000, 3600, AMI_MDM_DST_US}; /* US Eastern */
+  ami_mdm_tz us = {.kind = AMI_MDM_TZ_US,
+                   .std_offset_s = -18000,
+                   .dst_save_s = 3600}; /* US Eastern */
   /* 2026-03-08 (2nd Sunday) 02:00 EST = 07:00 UTC = 1772953200 */
   assert_int_equal(ami_mdm_tz_offset(&us, 1772953200 - 1), -18000);
   assert_int_equal(ami_mdm_tz_offset(&us, 1772953200), -14400);
@@ -111,7 +114,9 @@ static void test_tz_rules(void **state) {
   assert_int_equal(ami_mdm_tz_offset(&us, 1793512800 - 1), -14400);
   assert_int_equal(ami_mdm_tz_offset(&us, 1793512800), -18000);
 
-  ami_mdm_tz au = {36000, 3600, AMI_MDM_DST_AU}; /* Sydney */
+  ami_mdm_tz au = {.kind = AMI_MDM_TZ_AU_SOUTH,
+                   .std_offset_s = 36000,
+                   .dst_save_s = 3600}; /* Sydney */
   /* 2026-04-05 (1st Sunday) 03:00 AEDT = 04-04 16:00 UTC = 1775318400 */
   assert_int_equal(ami_mdm_tz_offset(&au, 1775318400 - 1), 39600);
   assert_int_equal(ami_mdm_tz_offset(&au, 1775318400), 36000);
@@ -124,9 +129,9 @@ static void test_tz_rules(void **state) {
   /* local midnight of 2026-03-29 (CET, before the switch) = 03-28 23:00Z;
    * of 2026-10-26 (CET, after the switch back) = 10-25 23:00Z */
   int64_t d = 1774738800 / 86400 + 1; /* day number of 2026-03-29 */
-  assert_int_equal(ami_mdm_tz_midnight(&eu, d), 1774738800);
+  assert_int_equal(ami_mdm_tz_day_start(&eu, d), 1774738800);
   assert_int_equal(ami_mdm_tz_local_day(&eu, 1774738800), d);
-  assert_int_equal(ami_mdm_tz_midnight(&eu, 1792969200 / 86400 + 1),
+  assert_int_equal(ami_mdm_tz_day_start(&eu, 1792969200 / 86400 + 1),
                    1792969200);
 }
 
@@ -139,12 +144,22 @@ static void test_tz_against_zoneinfo(void **state) {
     const char *zone;
     ami_mdm_tz tz;
   } zones[] = {
-      {"Europe/Berlin", {3600, 3600, AMI_MDM_DST_EU}},
-      {"Europe/London", {0, 3600, AMI_MDM_DST_EU}},
-      {"America/New_York", {-18000, 3600, AMI_MDM_DST_US}},
-      {"America/Los_Angeles", {-28800, 3600, AMI_MDM_DST_US}},
-      {"Australia/Sydney", {36000, 3600, AMI_MDM_DST_AU}},
-      {"Australia/Adelaide", {34200, 3600, AMI_MDM_DST_AU}},
+      {"Europe/Berlin",
+       {.kind = AMI_MDM_TZ_EU, .std_offset_s = 3600, .dst_save_s = 3600}},
+      {"Europe/London",
+       {.kind = AMI_MDM_TZ_EU, .std_offset_s = 0, .dst_save_s = 3600}},
+      {"America/New_York",
+       {.kind = AMI_MDM_TZ_US, .std_offset_s = -18000, .dst_save_s = 3600}},
+      {"America/Los_Angeles",
+       {.kind = AMI_MDM_TZ_US, .std_offset_s = -28800, .dst_save_s = 3600}},
+      {"Australia/Sydney",
+       {.kind = AMI_MDM_TZ_AU_SOUTH,
+        .std_offset_s = 36000,
+        .dst_save_s = 3600}},
+      {"Australia/Adelaide",
+       {.kind = AMI_MDM_TZ_AU_SOUTH,
+        .std_offset_s = 34200,
+        .dst_save_s = 3600}},
   };
   char path[256];
   snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zones[0].zone);
@@ -690,7 +705,7 @@ static void test_load_tariff_files(void **state) {
   assert_int_equal(t.n_seasons, 2);
   assert_int_equal(t.n_periods, 3);
   assert_int_equal(t.tz.std_offset_s, -5 * 3600);
-  assert_int_equal(t.tz.rule, AMI_MDM_DST_US);
+  assert_int_equal(t.tz.kind, AMI_MDM_TZ_US);
   assert_int_equal(t.season[1].price[0], 213000); /* winter on_peak */
   assert_int_equal(t.n_holidays, 7);
   /* 2026-07-03 (Friday, a holiday) 15:00 EDT = 19:00Z = 1783105200: the
@@ -1036,7 +1051,8 @@ static void test_load_truncations(void **state) {
 static void test_tariff_check_rejects(void **state) {
   (void)state;
   ami_mdm_tariff t;
-  ami_mdm_tz tz = {0, 0, AMI_MDM_DST_NONE};
+  ami_mdm_tz tz = {
+      .kind = AMI_MDM_TZ_FIXED, .std_offset_s = 0, .dst_save_s = 0};
   ami_mdm_tariff_init_flat(&t, &tz, 100000);
   assert_ami_ok(ami_mdm_tariff_check(&t));
   t.season[0].to_md = 1230; /* Dec 31 in no season */
