@@ -1048,6 +1048,53 @@ static void test_load_truncations(void **state) {
   free(s);
 }
 
+/* The JSON "dst" values name the unified zone kinds; a rule with no saving
+ * (dst_save_min 0) is a fixed zone, and the default saving is an hour. */
+static void test_load_timezone_kinds(void **state) {
+  (void)state;
+  static const struct {
+    const char *tz;
+    ami_mdm_tz_kind kind;
+    int32_t std, save;
+  } cases[] = {
+      {"{'dst':'none','std_offset_min':330}", AMI_MDM_TZ_FIXED, 19800, 0},
+      {"{'dst':'EU','std_offset_min':60}", AMI_MDM_TZ_EU, 3600, 3600},
+      {"{'dst':'US','std_offset_min':-300,'dst_save_min':60}", AMI_MDM_TZ_US,
+       -18000, 3600},
+      {"{'dst':'AU','std_offset_min':570,'dst_save_min':30}",
+       AMI_MDM_TZ_AU_SOUTH, 34200, 1800},
+      {"{'dst':'EU','std_offset_min':0,'dst_save_min':0}", AMI_MDM_TZ_FIXED, 0,
+       0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char js[512];
+    snprintf(js, sizeof js,
+             "{'name':'t','currency':'EUR','timezone':%s,"
+             "'energy':{'type':'flat','price':1}}",
+             cases[i].tz);
+    ami_mdm_tariff t;
+    load_ok(js, &t);
+    assert_int_equal(t.tz.kind, cases[i].kind);
+    assert_int_equal(t.tz.std_offset_s, cases[i].std);
+    assert_int_equal(ami_mdm_tz_dst_save(&t.tz), cases[i].save);
+    assert_null(t.tz.fn);
+  }
+  /* EU with no saving keeps its standard offset in summer */
+  ami_mdm_tariff t;
+  load_ok("{'name':'t','currency':'EUR','timezone':{'dst':'EU',"
+          "'std_offset_min':60,'dst_save_min':0},"
+          "'energy':{'type':'flat','price':1}}",
+          &t);
+  assert_int_equal(ami_mdm_tz_offset(&t.tz, 1783105200), 3600);
+}
+
+/* A CUSTOM zone: its callback's offset. */
+static int32_t plus_3h(const void *user, int64_t t) {
+  (void)user;
+  (void)t;
+  return 10800;
+}
+
 static void test_tariff_check_rejects(void **state) {
   (void)state;
   ami_mdm_tariff t;
@@ -1079,6 +1126,20 @@ static void test_tariff_check_rejects(void **state) {
   v[2].value = -5; /* meaningless when missing */
   assert_ami_ok(ami_mdm_bill_compute(&t, &u, &b));
   assert_int_equal(b.det.n_missing, 1);
+  /* zone kinds: CUSTOM needs its callback; unknown kinds are refused */
+  ami_mdm_tz custom = {.kind = AMI_MDM_TZ_CUSTOM, .std_offset_s = 0};
+  ami_mdm_tariff_init_flat(&t, &custom, 1);
+  assert_ami(AMI_E_INVAL, ami_mdm_tariff_check(&t));
+  custom.fn = plus_3h;
+  ami_mdm_tariff_init_flat(&t, &custom, 1);
+  assert_ami_ok(ami_mdm_tariff_check(&t));
+  unsigned season, dt, period;
+  ami_mdm_tariff_classify(&t, 1783105200, &season, &dt, &period);
+  assert_int_equal(dt, AMI_MDM_DAY_WEEKDAY); /* Friday 22:00 +03 */
+  ami_mdm_tariff_classify(&t, 1783105200 + 2 * 3600, &season, &dt, &period);
+  assert_int_equal(dt, AMI_MDM_DAY_WEEKEND); /* Saturday 00:00 +03 */
+  t.tz.kind = (ami_mdm_tz_kind)5;
+  assert_ami(AMI_E_INVAL, ami_mdm_tariff_check(&t));
 }
 
 int main(void) {
@@ -1104,6 +1165,7 @@ int main(void) {
       cmocka_unit_test(test_load_valid_base),
       cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_load_truncations),
+      cmocka_unit_test(test_load_timezone_kinds),
       cmocka_unit_test(test_tariff_check_rejects),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -230,6 +230,16 @@ static void test_gb_dst_rules(void **state) {
   ami_mdm_greenbutton_dst_rules(&none, &s, &e);
   assert_int_equal(s, 0xFFFFFFFFu);
   assert_int_equal(e, 0xFFFFFFFFu);
+  /* a zero saving is the default hour (CEST is 03:00 at the end); a
+   * CUSTOM zone has no ESPI rule */
+  ami_mdm_tz cet0 = {.kind = AMI_MDM_TZ_EU, .std_offset_s = 3600};
+  ami_mdm_greenbutton_dst_rules(&cet0, &s, &e);
+  assert_int_equal(s, 0x3E0E2000u);
+  assert_int_equal(e, 0xAE0E3000u);
+  ami_mdm_tz custom = {.kind = AMI_MDM_TZ_CUSTOM, .std_offset_s = 3600};
+  ami_mdm_greenbutton_dst_rules(&custom, &s, &e);
+  assert_int_equal(s, 0xFFFFFFFFu);
+  assert_int_equal(e, 0xFFFFFFFFu);
 }
 
 static void test_gb_errors(void **state) {
