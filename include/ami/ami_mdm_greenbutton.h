@@ -32,7 +32,7 @@
 
 #include "ami/ami_buf.h"
 #include "ami/ami_mdm.h"
-#include "ami/ami_mdm_tariff.h"
+#include "ami/ami_mdm_tz.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,7 +71,8 @@ typedef struct ami_mdm_gb_export {
 int ami_mdm_greenbutton_write(ami_dynbuf *out, const ami_mdm_gb_export *x);
 
 /* ESPI DstRuleType (a 32-bit word: month, operator, day, hour, seconds) of
- * the start and end of DST under tz; both 0xFFFFFFFF without DST. */
+ * the start and end of DST under tz; both 0xFFFFFFFF without DST (FIXED)
+ * or with a CUSTOM zone (a callback has no ESPI form). */
 void ami_mdm_greenbutton_dst_rules(const ami_mdm_tz *tz, uint32_t *start,
                                    uint32_t *end);
 

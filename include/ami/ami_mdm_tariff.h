@@ -1,8 +1,8 @@
 /*
- * ami_mdm_tariff.h -- the in-memory tariff model of the MDM billing engine,
- * and the local-time rules its calendars are evaluated in.
+ * ami_mdm_tariff.h -- the in-memory tariff model of the MDM billing engine.
  *
- * A tariff is plain data of fixed size (no pointers, no allocation): the
+ * A tariff is plain data of fixed size (no allocation; the only pointers
+ * are those of a caller's AMI_MDM_TZ_CUSTOM zone callback): the
  * JSON loader (plugins/json, ami_mdm_tariff_json.h) fills one from a file in
  * tariffs/ (JSON); tests may fill one by hand. The billing arithmetic is in
  * ami_mdm_bill.h.
@@ -17,8 +17,9 @@
  *   - tax rates in parts per million (19% = 190000).
  *
  * TIME: UTC seconds since the Unix epoch. Local time = UTC + offset, where
- * the offset is the standard offset plus the DST saving while DST is in
- * force under one of the built-in rules (EU, US, AU).
+ * the offset is that of the tariff's zone (ami_mdm_tz.h: the standard
+ * offset plus the DST saving while DST is in force under the EU, US or
+ * Australian rule).
  */
 #ifndef AMI_MDM_TARIFF_H
 #define AMI_MDM_TARIFF_H
@@ -27,6 +28,7 @@
 #include <stdint.h>
 
 #include "ami/ami_mdm.h"
+#include "ami/ami_mdm_tz.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,43 +46,6 @@ extern "C" {
 /* Largest price accepted: 10^12 micro = 1,000,000 currency units per kWh,
  * kW or day (far above any real tariff; keeps products within 128 bits). */
 #define AMI_MDM_TARIFF_MAX_PRICE INT64_C(1000000000000)
-
-/* ---------------------------------------------------------------------- */
-/* Local time */
-
-/* When daylight saving time is in force.
- *  EU: last Sunday of March 01:00 UTC .. last Sunday of October 01:00 UTC
- *      (Directive 2000/84/EC art. 2-3; the same instant in every zone).
- *  US: second Sunday of March 02:00 local standard time .. first Sunday of
- *      November 02:00 local daylight time (15 U.S.C. 260a, since 2007).
- *  AU: first Sunday of October 02:00 local standard time .. first Sunday of
- *      April 03:00 local daylight time (NSW/VIC/ACT/TAS/SA; southern
- *      hemisphere, so DST spans the new year). */
-typedef enum ami_mdm_dst_rule {
-  AMI_MDM_DST_NONE = 0,
-  AMI_MDM_DST_EU = 1,
-  AMI_MDM_DST_US = 2,
-  AMI_MDM_DST_AU = 3
-} ami_mdm_dst_rule;
-
-typedef struct ami_mdm_tz {
-  int32_t std_offset_s; /* local standard time minus UTC (CET: 3600) */
-  int32_t dst_save_s;   /* added while DST is in force (usually 3600) */
-  uint8_t rule;         /* ami_mdm_dst_rule */
-} ami_mdm_tz;
-
-/* Offset in seconds (local minus UTC) in force at UTC instant `utc`. */
-int32_t ami_mdm_tz_offset(const ami_mdm_tz *tz, int64_t utc);
-
-/* The UTC instant of local midnight starting local day `local_day` (days
- * since 1970-01-01 in local time). The built-in rules switch at 01:00 or
- * later local time, so local midnight exists and is unique -- except under
- * the EU rule at UTC-1 (the Azores), which switches at 00:00 local: there
- * the result is off by the DST saving on the two switching days. */
-int64_t ami_mdm_tz_midnight(const ami_mdm_tz *tz, int64_t local_day);
-
-/* Local day number (days since 1970-01-01, local calendar) of `utc`. */
-int64_t ami_mdm_tz_local_day(const ami_mdm_tz *tz, int64_t utc);
 
 /* ---------------------------------------------------------------------- */
 /* The tariff */
@@ -157,8 +122,9 @@ typedef struct ami_mdm_tax {
 
 typedef struct ami_mdm_tariff {
   char name[AMI_MDM_TARIFF_TITLE_MAX];
-  char currency[4]; /* ISO 4217 alphabetic, NUL-terminated */
-  ami_mdm_tz tz;
+  char currency[4];  /* ISO 4217 alphabetic, NUL-terminated */
+  ami_mdm_tz tz;     /* the local time of calendars (ami_mdm_tz.h); a CUSTOM
+                        zone's fn and user are borrowed */
   uint8_t n_periods; /* >= 1 */
   char period_name[AMI_MDM_TARIFF_MAX_PERIODS][AMI_MDM_TARIFF_NAME_MAX];
   uint8_t n_seasons; /* >= 1; together they cover every date once */
@@ -185,7 +151,9 @@ void ami_mdm_tariff_init_flat(ami_mdm_tariff *t, const ami_mdm_tz *tz,
 
 /* Structural check of a tariff built in code: counts within limits, every
  * index in range, segments sorted from 0, tiers increasing and ending
- * UNLIMITED, seasons covering every date exactly once, no negative price.
+ * UNLIMITED, seasons covering every date exactly once, no negative price,
+ * a known zone kind (CUSTOM with a callback), offsets within +-14 h, DST
+ * saving 0..7200 s.
  * AMI_OK or AMI_E_INVAL (the JSON loader reports the precise place). */
 int ami_mdm_tariff_check(const ami_mdm_tariff *t);
 

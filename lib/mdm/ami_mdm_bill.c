@@ -155,8 +155,8 @@ static int64_t cycle_milli_days(const ami_mdm_tz *tz, int64_t cs, int64_t ce) {
   int64_t total = 0;
   int64_t d1 = ami_mdm_tz_local_day(tz, ce - 1);
   for (int64_t d = ami_mdm_tz_local_day(tz, cs); d <= d1; d++) {
-    int64_t ds = ami_mdm_tz_midnight(tz, d),
-            de = ami_mdm_tz_midnight(tz, d + 1);
+    int64_t ds = ami_mdm_tz_day_start(tz, d),
+            de = ami_mdm_tz_day_start(tz, d + 1);
     int64_t lo = ds > cs ? ds : cs, hi = de < ce ? de : ce;
     if (lo == ds && hi == de) {
       total += 1000;

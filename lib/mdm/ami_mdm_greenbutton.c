@@ -262,19 +262,21 @@ static uint32_t dst_rule(unsigned month, unsigned op, int32_t local_s) {
 void ami_mdm_greenbutton_dst_rules(const ami_mdm_tz *tz, uint32_t *start,
                                    uint32_t *end) {
   /* operators: 2 first, 3 second, 7 last occurrence of the weekday */
-  switch (tz->rule) {
-  case AMI_MDM_DST_EU: /* 01:00 UTC both ways */
+  switch (tz->kind) {
+  case AMI_MDM_TZ_EU: /* 01:00 UTC both ways */
     *start = dst_rule(3, 7, 3600 + tz->std_offset_s);
-    *end = dst_rule(10, 7, 3600 + tz->std_offset_s + tz->dst_save_s);
+    *end = dst_rule(10, 7, 3600 + tz->std_offset_s + ami_mdm_tz_dst_save(tz));
     break;
-  case AMI_MDM_DST_US:
+  case AMI_MDM_TZ_US:
     *start = dst_rule(3, 3, 7200);
     *end = dst_rule(11, 2, 7200);
     break;
-  case AMI_MDM_DST_AU:
+  case AMI_MDM_TZ_AU_SOUTH:
     *start = dst_rule(10, 2, 7200);
     *end = dst_rule(4, 2, 10800);
     break;
+  case AMI_MDM_TZ_FIXED:
+  case AMI_MDM_TZ_CUSTOM: /* a callback has no ESPI form: none published */
   default:
     *start = *end = 0xFFFFFFFFu;
     break;
@@ -371,7 +373,7 @@ static void write_local_time(ctx *c) {
   puts_(w, "<dstEndRule>");
   put_hex(w, end, 8);
   puts_(w, "</dstEndRule>");
-  el_int(w, "dstOffset", c->x->tz->rule ? c->x->tz->dst_save_s : 0);
+  el_int(w, "dstOffset", ami_mdm_tz_dst_save(c->x->tz));
   puts_(w, "<dstStartRule>");
   put_hex(w, start, 8);
   puts_(w, "</dstStartRule>");
@@ -489,7 +491,7 @@ static size_t block_end(const ami_mdm_gb_export *x, size_t i0) {
   int64_t t0 = x->start + (int64_t)i0 * step;
   int64_t t1;
   if (x->block_s == 0)
-    t1 = ami_mdm_tz_midnight(x->tz, ami_mdm_tz_local_day(x->tz, t0) + 1);
+    t1 = ami_mdm_tz_day_start(x->tz, ami_mdm_tz_local_day(x->tz, t0) + 1);
   else
     t1 = t0 + x->block_s;
   int64_t k = (t1 - t0 + step - 1) / step; /* >= 1 */

@@ -1,7 +1,7 @@
 /*
- * ami_mdm_tariff.c -- local-time rules (EU/US/AU daylight saving), the
- * tariff calendar (season, day type, TOU period of an instant), the
- * structural check of a tariff, and the one rounding rule of billing.
+ * ami_mdm_tariff.c -- the tariff calendar (season, day type, TOU period
+ * of an instant, in the local time of ami_mdm_tz.c), the structural check
+ * of a tariff, and the one rounding rule of billing.
  *
  * Pure arithmetic on integers: no clock, no allocation, no I/O.
  */
@@ -18,65 +18,6 @@ static int64_t floor_div(int64_t a, int64_t b) {
   if ((a % b != 0) && ((a < 0) != (b < 0)))
     q--;
   return q;
-}
-
-/* Day number of the n-th (1-based) Sunday of month m of year y. */
-static int64_t nth_sunday(int32_t y, unsigned m, unsigned n) {
-  int64_t d1 = ami_days_from_civil(y, m, 1);
-  unsigned wd = ami_weekday_from_days(d1); /* 1 = Monday .. 7 = Sunday */
-  return d1 + (int64_t)((7 - wd) % 7) + 7 * (int64_t)(n - 1);
-}
-
-/* Day number of the last Sunday of month m of year y. */
-static int64_t last_sunday(int32_t y, unsigned m) {
-  int64_t dl = ami_days_from_civil(y, m, ami_days_in_month(y, m));
-  return dl - (int64_t)(ami_weekday_from_days(dl) % 7);
-}
-
-/* Whether DST is in force at `utc`, under the rule's statutory switching
- * instants (see ami_mdm_dst_rule). The year is that of local standard time,
- * which is never near a switching instant at the new year. */
-static bool dst_in_force(const ami_mdm_tz *tz, int64_t utc) {
-  int64_t std_local = utc + tz->std_offset_s;
-  int32_t y;
-  unsigned m, d;
-  ami_civil_from_days(floor_div(std_local, 86400), &y, &m, &d);
-  int64_t start, end;
-  switch (tz->rule) {
-  case AMI_MDM_DST_EU: /* 01:00 UTC both ways (Directive 2000/84/EC) */
-    start = last_sunday(y, 3) * 86400 + 3600;
-    end = last_sunday(y, 10) * 86400 + 3600;
-    return utc >= start && utc < end;
-  case AMI_MDM_DST_US: /* 02:00 local wall clock both ways */
-    start = nth_sunday(y, 3, 2) * 86400 + 7200 - tz->std_offset_s;
-    end =
-        nth_sunday(y, 11, 1) * 86400 + 7200 - tz->std_offset_s - tz->dst_save_s;
-    return utc >= start && utc < end;
-  case AMI_MDM_DST_AU: /* on 02:00 std in October, off 03:00 DST in April */
-    start = nth_sunday(y, 10, 1) * 86400 + 7200 - tz->std_offset_s;
-    end =
-        nth_sunday(y, 4, 1) * 86400 + 10800 - tz->std_offset_s - tz->dst_save_s;
-    return utc < end || utc >= start;
-  default:
-    return false;
-  }
-}
-
-int32_t ami_mdm_tz_offset(const ami_mdm_tz *tz, int64_t utc) {
-  return tz->std_offset_s + (dst_in_force(tz, utc) ? tz->dst_save_s : 0);
-}
-
-int64_t ami_mdm_tz_local_day(const ami_mdm_tz *tz, int64_t utc) {
-  return floor_div(utc + ami_mdm_tz_offset(tz, utc), 86400);
-}
-
-/* Local midnight -> UTC: guess with the standard offset, then correct with
- * the offset in force at the guess. Because no rule switches within two
- * hours of midnight, the corrected instant has the offset it assumed. */
-int64_t ami_mdm_tz_midnight(const ami_mdm_tz *tz, int64_t local_day) {
-  int64_t local = local_day * 86400;
-  int64_t utc = local - tz->std_offset_s;
-  return local - ami_mdm_tz_offset(tz, utc);
 }
 
 void ami_mdm_tariff_init_flat(ami_mdm_tariff *t, const ami_mdm_tz *tz,
@@ -183,6 +124,12 @@ static int check_seasons(const ami_mdm_tariff *t) {
   return AMI_OK;
 }
 
+/* The zone kinds a tariff may use: any, a CUSTOM one with its callback. */
+static bool bad_tz(const ami_mdm_tz *tz) {
+  return tz->kind > AMI_MDM_TZ_CUSTOM ||
+         (tz->kind == AMI_MDM_TZ_CUSTOM && tz->fn == NULL);
+}
+
 static bool bad_price(int64_t p) {
   return p < 0 || p > AMI_MDM_TARIFF_MAX_PRICE;
 }
@@ -193,7 +140,7 @@ int ami_mdm_tariff_check(const ami_mdm_tariff *t) {
       t->n_holidays > AMI_MDM_TARIFF_MAX_HOLIDAYS ||
       t->n_tiers > AMI_MDM_TARIFF_MAX_TIERS ||
       t->n_demand > AMI_MDM_TARIFF_MAX_DEMAND ||
-      t->n_taxes > AMI_MDM_TARIFF_MAX_TAXES || t->tz.rule > AMI_MDM_DST_AU ||
+      t->n_taxes > AMI_MDM_TARIFF_MAX_TAXES || bad_tz(&t->tz) ||
       t->tz.std_offset_s < -14 * 3600 || t->tz.std_offset_s > 14 * 3600 ||
       t->tz.dst_save_s < 0 || t->tz.dst_save_s > 7200 ||
       t->energy_kind > AMI_MDM_ENERGY_TIERED ||

@@ -681,9 +681,14 @@ static int parse_tz(ctx *c, json_t *root) {
   if ((rc = get_int(c, tz, "dst_save_min", "timezone", false, 0, 120,
                     k == 0 ? 0 : 60, &save)) != AMI_OK)
     return rc;
-  c->t->tz.rule = (uint8_t)k;
-  c->t->tz.std_offset_s = (int32_t)off * 60;
-  c->t->tz.dst_save_s = (int32_t)save * 60;
+  /* "none", "EU", "US", "AU" are FIXED, EU, US, AU_SOUTH in that order. A
+   * rule with no saving is FIXED: ami_mdm_tz reads dst_save_s 0 as the
+   * default hour. */
+  static const ami_mdm_tz_kind kinds[] = {AMI_MDM_TZ_FIXED, AMI_MDM_TZ_EU,
+                                          AMI_MDM_TZ_US, AMI_MDM_TZ_AU_SOUTH};
+  c->t->tz = (ami_mdm_tz){.kind = save == 0 ? AMI_MDM_TZ_FIXED : kinds[k],
+                          .std_offset_s = (int32_t)off * 60,
+                          .dst_save_s = (int32_t)save * 60};
   return AMI_OK;
 }
 

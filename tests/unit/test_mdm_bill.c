@@ -95,7 +95,8 @@ static void test_round_half_even(void **state) {
 
 static void test_tz_rules(void **state) {
   (void)state;
-  ami_mdm_tz eu = {3600, 3600, AMI_MDM_DST_EU};
+  ami_mdm_tz eu = {
+      .kind = AMI_MDM_TZ_EU, .std_offset_s = 3600, .dst_save_s = 3600};
   /* EU 2026: last Sunday of March = 29th, 01:00 UTC = 1774746000 */
   assert_int_equal(ami_mdm_tz_offset(&eu, 1774746000 - 1), 3600);
   assert_int_equal(ami_mdm_tz_offset(&eu, 1774746000), 7200);
@@ -103,7 +104,9 @@ static void test_tz_rules(void **state) {
   assert_int_equal(ami_mdm_tz_offset(&eu, 1792890000 - 1), 7200);
   assert_int_equal(ami_mdm_tz_offset(&eu, 1792890000), 3600);
 
-  ami_mdm_tz us = {-18000, 3600, AMI_MDM_DST_US}; /* US Eastern */
+  ami_mdm_tz us = {.kind = AMI_MDM_TZ_US,
+                   .std_offset_s = -18000,
+                   .dst_save_s = 3600}; /* US Eastern */
   /* 2026-03-08 (2nd Sunday) 02:00 EST = 07:00 UTC = 1772953200 */
   assert_int_equal(ami_mdm_tz_offset(&us, 1772953200 - 1), -18000);
   assert_int_equal(ami_mdm_tz_offset(&us, 1772953200), -14400);
@@ -111,7 +114,9 @@ static void test_tz_rules(void **state) {
   assert_int_equal(ami_mdm_tz_offset(&us, 1793512800 - 1), -14400);
   assert_int_equal(ami_mdm_tz_offset(&us, 1793512800), -18000);
 
-  ami_mdm_tz au = {36000, 3600, AMI_MDM_DST_AU}; /* Sydney */
+  ami_mdm_tz au = {.kind = AMI_MDM_TZ_AU_SOUTH,
+                   .std_offset_s = 36000,
+                   .dst_save_s = 3600}; /* Sydney */
   /* 2026-04-05 (1st Sunday) 03:00 AEDT = 04-04 16:00 UTC = 1775318400 */
   assert_int_equal(ami_mdm_tz_offset(&au, 1775318400 - 1), 39600);
   assert_int_equal(ami_mdm_tz_offset(&au, 1775318400), 36000);
@@ -124,9 +129,9 @@ static void test_tz_rules(void **state) {
   /* local midnight of 2026-03-29 (CET, before the switch) = 03-28 23:00Z;
    * of 2026-10-26 (CET, after the switch back) = 10-25 23:00Z */
   int64_t d = 1774738800 / 86400 + 1; /* day number of 2026-03-29 */
-  assert_int_equal(ami_mdm_tz_midnight(&eu, d), 1774738800);
+  assert_int_equal(ami_mdm_tz_day_start(&eu, d), 1774738800);
   assert_int_equal(ami_mdm_tz_local_day(&eu, 1774738800), d);
-  assert_int_equal(ami_mdm_tz_midnight(&eu, 1792969200 / 86400 + 1),
+  assert_int_equal(ami_mdm_tz_day_start(&eu, 1792969200 / 86400 + 1),
                    1792969200);
 }
 
@@ -139,12 +144,22 @@ static void test_tz_against_zoneinfo(void **state) {
     const char *zone;
     ami_mdm_tz tz;
   } zones[] = {
-      {"Europe/Berlin", {3600, 3600, AMI_MDM_DST_EU}},
-      {"Europe/London", {0, 3600, AMI_MDM_DST_EU}},
-      {"America/New_York", {-18000, 3600, AMI_MDM_DST_US}},
-      {"America/Los_Angeles", {-28800, 3600, AMI_MDM_DST_US}},
-      {"Australia/Sydney", {36000, 3600, AMI_MDM_DST_AU}},
-      {"Australia/Adelaide", {34200, 3600, AMI_MDM_DST_AU}},
+      {"Europe/Berlin",
+       {.kind = AMI_MDM_TZ_EU, .std_offset_s = 3600, .dst_save_s = 3600}},
+      {"Europe/London",
+       {.kind = AMI_MDM_TZ_EU, .std_offset_s = 0, .dst_save_s = 3600}},
+      {"America/New_York",
+       {.kind = AMI_MDM_TZ_US, .std_offset_s = -18000, .dst_save_s = 3600}},
+      {"America/Los_Angeles",
+       {.kind = AMI_MDM_TZ_US, .std_offset_s = -28800, .dst_save_s = 3600}},
+      {"Australia/Sydney",
+       {.kind = AMI_MDM_TZ_AU_SOUTH,
+        .std_offset_s = 36000,
+        .dst_save_s = 3600}},
+      {"Australia/Adelaide",
+       {.kind = AMI_MDM_TZ_AU_SOUTH,
+        .std_offset_s = 34200,
+        .dst_save_s = 3600}},
   };
   char path[256];
   snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zones[0].zone);
@@ -690,7 +705,7 @@ static void test_load_tariff_files(void **state) {
   assert_int_equal(t.n_seasons, 2);
   assert_int_equal(t.n_periods, 3);
   assert_int_equal(t.tz.std_offset_s, -5 * 3600);
-  assert_int_equal(t.tz.rule, AMI_MDM_DST_US);
+  assert_int_equal(t.tz.kind, AMI_MDM_TZ_US);
   assert_int_equal(t.season[1].price[0], 213000); /* winter on_peak */
   assert_int_equal(t.n_holidays, 7);
   /* 2026-07-03 (Friday, a holiday) 15:00 EDT = 19:00Z = 1783105200: the
@@ -1033,10 +1048,58 @@ static void test_load_truncations(void **state) {
   free(s);
 }
 
+/* The JSON "dst" values name the unified zone kinds; a rule with no saving
+ * (dst_save_min 0) is a fixed zone, and the default saving is an hour. */
+static void test_load_timezone_kinds(void **state) {
+  (void)state;
+  static const struct {
+    const char *tz;
+    ami_mdm_tz_kind kind;
+    int32_t std, save;
+  } cases[] = {
+      {"{'dst':'none','std_offset_min':330}", AMI_MDM_TZ_FIXED, 19800, 0},
+      {"{'dst':'EU','std_offset_min':60}", AMI_MDM_TZ_EU, 3600, 3600},
+      {"{'dst':'US','std_offset_min':-300,'dst_save_min':60}", AMI_MDM_TZ_US,
+       -18000, 3600},
+      {"{'dst':'AU','std_offset_min':570,'dst_save_min':30}",
+       AMI_MDM_TZ_AU_SOUTH, 34200, 1800},
+      {"{'dst':'EU','std_offset_min':0,'dst_save_min':0}", AMI_MDM_TZ_FIXED, 0,
+       0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char js[512];
+    snprintf(js, sizeof js,
+             "{'name':'t','currency':'EUR','timezone':%s,"
+             "'energy':{'type':'flat','price':1}}",
+             cases[i].tz);
+    ami_mdm_tariff t;
+    load_ok(js, &t);
+    assert_int_equal(t.tz.kind, cases[i].kind);
+    assert_int_equal(t.tz.std_offset_s, cases[i].std);
+    assert_int_equal(ami_mdm_tz_dst_save(&t.tz), cases[i].save);
+    assert_null(t.tz.fn);
+  }
+  /* EU with no saving keeps its standard offset in summer */
+  ami_mdm_tariff t;
+  load_ok("{'name':'t','currency':'EUR','timezone':{'dst':'EU',"
+          "'std_offset_min':60,'dst_save_min':0},"
+          "'energy':{'type':'flat','price':1}}",
+          &t);
+  assert_int_equal(ami_mdm_tz_offset(&t.tz, 1783105200), 3600);
+}
+
+/* A CUSTOM zone: its callback's offset. */
+static int32_t plus_3h(const void *user, int64_t t) {
+  (void)user;
+  (void)t;
+  return 10800;
+}
+
 static void test_tariff_check_rejects(void **state) {
   (void)state;
   ami_mdm_tariff t;
-  ami_mdm_tz tz = {0, 0, AMI_MDM_DST_NONE};
+  ami_mdm_tz tz = {
+      .kind = AMI_MDM_TZ_FIXED, .std_offset_s = 0, .dst_save_s = 0};
   ami_mdm_tariff_init_flat(&t, &tz, 100000);
   assert_ami_ok(ami_mdm_tariff_check(&t));
   t.season[0].to_md = 1230; /* Dec 31 in no season */
@@ -1063,6 +1126,20 @@ static void test_tariff_check_rejects(void **state) {
   v[2].value = -5; /* meaningless when missing */
   assert_ami_ok(ami_mdm_bill_compute(&t, &u, &b));
   assert_int_equal(b.det.n_missing, 1);
+  /* zone kinds: CUSTOM needs its callback; unknown kinds are refused */
+  ami_mdm_tz custom = {.kind = AMI_MDM_TZ_CUSTOM, .std_offset_s = 0};
+  ami_mdm_tariff_init_flat(&t, &custom, 1);
+  assert_ami(AMI_E_INVAL, ami_mdm_tariff_check(&t));
+  custom.fn = plus_3h;
+  ami_mdm_tariff_init_flat(&t, &custom, 1);
+  assert_ami_ok(ami_mdm_tariff_check(&t));
+  unsigned season, dt, period;
+  ami_mdm_tariff_classify(&t, 1783105200, &season, &dt, &period);
+  assert_int_equal(dt, AMI_MDM_DAY_WEEKDAY); /* Friday 22:00 +03 */
+  ami_mdm_tariff_classify(&t, 1783105200 + 2 * 3600, &season, &dt, &period);
+  assert_int_equal(dt, AMI_MDM_DAY_WEEKEND); /* Saturday 00:00 +03 */
+  t.tz.kind = (ami_mdm_tz_kind)5;
+  assert_ami(AMI_E_INVAL, ami_mdm_tariff_check(&t));
 }
 
 int main(void) {
@@ -1088,6 +1165,7 @@ int main(void) {
       cmocka_unit_test(test_load_valid_base),
       cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_load_truncations),
+      cmocka_unit_test(test_load_timezone_kinds),
       cmocka_unit_test(test_tariff_check_rejects),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

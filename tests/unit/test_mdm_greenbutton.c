@@ -27,7 +27,8 @@
 static ami_mdm_interval vals[N];
 static const ami_mdm_channel_info chan = {
     7, 5446, AMI_MDM_DELTA, AMI_MDM_IMPORT, AMI_MDM_UNIT_WH, 900, 1000, false};
-static const ami_mdm_tz us_east = {-18000, 3600, AMI_MDM_DST_US};
+static const ami_mdm_tz us_east = {
+    .kind = AMI_MDM_TZ_US, .std_offset_s = -18000, .dst_save_s = 3600};
 
 static ami_mdm_gb_export make_export(void) {
   for (size_t i = 0; i < N; i++) {
@@ -207,22 +208,36 @@ static void test_gb_dst_rules(void **state) {
   /* EU in CET: last (7) Sunday (7) of March at 02:00 local (01:00Z):
    * 3<<28 | 7<<25 | 7<<17 | 2<<12 = 0x3E0E2000; of October at 03:00 CEST:
    * 10<<28 | 7<<25 | 7<<17 | 3<<12 = 0xAE0E3000 */
-  ami_mdm_tz cet = {3600, 3600, AMI_MDM_DST_EU};
+  ami_mdm_tz cet = {
+      .kind = AMI_MDM_TZ_EU, .std_offset_s = 3600, .dst_save_s = 3600};
   ami_mdm_greenbutton_dst_rules(&cet, &s, &e);
   assert_int_equal(s, 0x3E0E2000u);
   assert_int_equal(e, 0xAE0E3000u);
   /* UK (GMT): 01:00 and 02:00 local */
-  ami_mdm_tz uk = {0, 3600, AMI_MDM_DST_EU};
+  ami_mdm_tz uk = {
+      .kind = AMI_MDM_TZ_EU, .std_offset_s = 0, .dst_save_s = 3600};
   ami_mdm_greenbutton_dst_rules(&uk, &s, &e);
   assert_int_equal(s, 0x3E0E1000u);
   assert_int_equal(e, 0xAE0E2000u);
   /* AU: first (2) Sunday of October 02:00, of April 03:00 */
-  ami_mdm_tz syd = {36000, 3600, AMI_MDM_DST_AU};
+  ami_mdm_tz syd = {
+      .kind = AMI_MDM_TZ_AU_SOUTH, .std_offset_s = 36000, .dst_save_s = 3600};
   ami_mdm_greenbutton_dst_rules(&syd, &s, &e);
   assert_int_equal(s, 0xA40E2000u);
   assert_int_equal(e, 0x440E3000u);
-  ami_mdm_tz none = {19800, 0, AMI_MDM_DST_NONE};
+  ami_mdm_tz none = {
+      .kind = AMI_MDM_TZ_FIXED, .std_offset_s = 19800, .dst_save_s = 0};
   ami_mdm_greenbutton_dst_rules(&none, &s, &e);
+  assert_int_equal(s, 0xFFFFFFFFu);
+  assert_int_equal(e, 0xFFFFFFFFu);
+  /* a zero saving is the default hour (CEST is 03:00 at the end); a
+   * CUSTOM zone has no ESPI rule */
+  ami_mdm_tz cet0 = {.kind = AMI_MDM_TZ_EU, .std_offset_s = 3600};
+  ami_mdm_greenbutton_dst_rules(&cet0, &s, &e);
+  assert_int_equal(s, 0x3E0E2000u);
+  assert_int_equal(e, 0xAE0E3000u);
+  ami_mdm_tz custom = {.kind = AMI_MDM_TZ_CUSTOM, .std_offset_s = 3600};
+  ami_mdm_greenbutton_dst_rules(&custom, &s, &e);
   assert_int_equal(s, 0xFFFFFFFFu);
   assert_int_equal(e, 0xFFFFFFFFu);
 }

@@ -61,7 +61,8 @@ static ami_mdm_vee_summary validate_all(const ami_mdm_import_out *o) {
   assert_int_equal(st.placed, o->n_rows);
   static ami_mdm_channel_info ch = {
       1, 1, AMI_MDM_DELTA, AMI_MDM_IMPORT, AMI_MDM_UNIT_WH, 1800, 1000, false};
-  static const ami_mdm_tz aest = {AMI_MDM_TZ_FIXED, 36000, NULL, NULL};
+  static const ami_mdm_tz aest = {.kind = AMI_MDM_TZ_FIXED,
+                                  .std_offset_s = 36000};
   ami_mdm_vee_input in;
   memset(&in, 0, sizeof in);
   in.channel = &ch;
@@ -467,7 +468,7 @@ static void test_csv_generic(void **state) {
   assert_int_equal(o.rows[4].r.v.value, -2000000);
   /* Offset-less times in the caller's zone: 01:30 Paris (CET, +1) on
    * 2024-03-31 is 00:30 UTC; 03:30 CEST (+2) the same day is 01:30 UTC. */
-  ami_mdm_tz paris = {AMI_MDM_TZ_EU, 3600, NULL, NULL};
+  ami_mdm_tz paris = {.kind = AMI_MDM_TZ_EU, .std_offset_s = 3600};
   opt.tz = &paris;
   const char *p = "m,2024-03-31 01:30,1\nm,2024-03-31 03:30,1\n";
   assert_ami_ok(ami_mdm_import_csv(&opt, (const uint8_t *)p, strlen(p), &o));

@@ -23,8 +23,9 @@ static int64_t day_of(int y, unsigned m, unsigned d) {
   return ami_days_from_civil(y, m, d);
 }
 
-static const ami_mdm_tz LONDON = {AMI_MDM_TZ_EU, 0, NULL, NULL};
-static const ami_mdm_tz SYDNEY = {AMI_MDM_TZ_AU_SOUTH, 36000, NULL, NULL};
+static const ami_mdm_tz LONDON = {.kind = AMI_MDM_TZ_EU, .std_offset_s = 0};
+static const ami_mdm_tz SYDNEY = {.kind = AMI_MDM_TZ_AU_SOUTH,
+                                  .std_offset_s = 36000};
 
 /* ---------------------------------------------------------------------- */
 /* Time zones and local days */
