@@ -232,10 +232,13 @@ static void send_push(void *user, ami_span body, bool last_gasp) {
 
 static void on_tick(uv_timer_t *t) {
   meter *m = t->data;
-  /* At most 5 simulated minutes per tick, so connections stay served;
-   * when the machine cannot keep up, simulated time falls behind the
-   * requested speed rather than skipping seconds. */
-  emu_run_until(m->e, sim_now(m), 300);
+  /* At most ~15 ms of work per tick, so connections stay served; when the
+   * machine cannot keep up, simulated time falls behind the requested
+   * speed rather than skipping seconds. */
+  uint64_t t0 = uv_hrtime(), target = sim_now(m);
+  while (emu_run_until(m->e, target, 8) > 0 &&
+         uv_hrtime() - t0 < 15u * 1000u * 1000u)
+    ;
 }
 
 static void on_power_signal(uv_signal_t *h, int sig) {
