@@ -51,9 +51,9 @@ static int64_t load(uint64_t m, int64_t d, int k) {
 static void fill_day(ami_mdm_raw_reading *r, int64_t d, int meters) {
   for (int m = 0; m < meters; m++)
     for (int k = 0; k < SLOTS; k++)
-      r[m * SLOTS + k] =
-          (ami_mdm_raw_reading){(uint64_t)m + 1, DAY0 + d * 86400 + (k + 1) * 900,
-                            load((uint64_t)m, d, k), AMI_MDM_Q_ACTUAL, 0};
+      r[m * SLOTS + k] = (ami_mdm_raw_reading){
+          (uint64_t)m + 1, DAY0 + d * 86400 + (k + 1) * 900,
+          load((uint64_t)m, d, k), AMI_MDM_Q_ACTUAL, 0};
 }
 
 static long fsize(const char *p) {

@@ -35,9 +35,9 @@ extern "C" {
 /* Energy accumulators (IEC 62053-24 quadrant convention: Q1 import active +
  * inductive, Q2 export active + inductive... see lib/metrology). */
 typedef struct ami_metro_energy {
-  int64_t active_import_mwh;   /* +A  (OBIS x.x.1.8.0) */
-  int64_t active_export_mwh;   /* -A  (OBIS x.x.2.8.0) */
-  int64_t reactive_q_mvarh[4]; /* Q1..Q4 "true" (all harmonics) 5..8.8.0 */
+  int64_t active_import_mwh;        /* +A  (OBIS x.x.1.8.0) */
+  int64_t active_export_mwh;        /* -A  (OBIS x.x.2.8.0) */
+  int64_t reactive_q_mvarh[4];      /* Q1..Q4 "true" (all harmonics) 5..8.8.0 */
   int64_t reactive_fund_q_mvarh[4]; /* Q1..Q4 fundamental only (62053-24) */
   int64_t apparent_import_mvah;     /* 9.8.0 */
   int64_t apparent_export_mvah;     /* 10.8.0 */
@@ -49,10 +49,11 @@ typedef struct ami_metro_phase {
   int64_t active_mw;
   int64_t reactive_mvar;
   int64_t apparent_mva;
-  int16_t power_factor;   /* thousandths */
-  int16_t angle_ui_ddeg;  /* angle of U relative to U of L1, tenths of a degree */
-  int16_t angle_iu_ddeg;  /* angle of I relative to its own U */
-  uint16_t thd_u_cpct;    /* THD of voltage, hundredths of a percent */
+  int16_t power_factor; /* thousandths */
+  int16_t
+      angle_ui_ddeg; /* angle of U relative to U of L1, tenths of a degree */
+  int16_t angle_iu_ddeg; /* angle of I relative to its own U */
+  uint16_t thd_u_cpct;   /* THD of voltage, hundredths of a percent */
   uint16_t thd_i_cpct;
   ami_metro_energy energy; /* this phase's accumulators */
   /* Appended by lib/metrology: harmonic magnitudes h = 1..31 (index = order,
@@ -70,22 +71,22 @@ typedef struct ami_metro_quality {
   uint32_t sags;
   uint32_t swells;
   uint32_t interruptions;
-  int32_t min_voltage_mv;  /* lowest half-cycle RMS seen */
-  int32_t max_voltage_mv;  /* highest half-cycle RMS seen */
-  uint32_t sag_ms;         /* total duration in sag */
+  int32_t min_voltage_mv; /* lowest half-cycle RMS seen */
+  int32_t max_voltage_mv; /* highest half-cycle RMS seen */
+  uint32_t sag_ms;        /* total duration in sag */
   uint32_t swell_ms;
   uint32_t interruption_ms;
 } ami_metro_quality;
 
 typedef struct ami_metro_readout {
-  uint64_t samples;        /* samples processed since creation */
-  uint8_t phases;          /* 1 or 3 */
-  bool voltage_present;    /* any phase above the interruption threshold */
-  bool creeping;           /* below the starting current: no energy counted */
+  uint64_t samples;     /* samples processed since creation */
+  uint8_t phases;       /* 1 or 3 */
+  bool voltage_present; /* any phase above the interruption threshold */
+  bool creeping;        /* below the starting current: no energy counted */
   int32_t frequency_mhz;
   int32_t neutral_current_ma;
   ami_metro_phase phase[AMI_METRO_MAX_PHASES];
-  ami_metro_energy total;  /* sum over phases (of the signed per-phase flows) */
+  ami_metro_energy total; /* sum over phases (of the signed per-phase flows) */
   int64_t active_total_mw;
   int64_t reactive_total_mvar;
   int64_t apparent_total_mva;
@@ -101,9 +102,9 @@ typedef struct ami_metro_readout {
  * a checksum of the legally relevant code), shown by the meter through COSEM
  * (e.g. 1-0:0.2.0 active firmware identifier of the metrology part). */
 typedef struct ami_metro_software_id {
-  const char *name;      /* borrows a static string */
-  const char *version;   /* borrows a static string */
-  uint32_t crc32;        /* over the identification-relevant constants */
+  const char *name;    /* borrows a static string */
+  const char *version; /* borrows a static string */
+  uint32_t crc32;      /* over the identification-relevant constants */
 } ami_metro_software_id;
 
 #ifdef __cplusplus

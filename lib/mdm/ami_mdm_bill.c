@@ -518,6 +518,7 @@ int ami_mdm_prepaid_adjust(ami_mdm_prepaid *p, int64_t t, int64_t amount,
 int ami_mdm_prepaid_charge(ami_mdm_prepaid *p, const ami_mdm_tariff *t,
                            const ami_mdm_usage *day, ami_mdm_bill *day_bill) {
   ami_mdm_bill local;
+  memset(&local, 0, sizeof local);
   ami_mdm_bill *b = day_bill != NULL ? day_bill : &local;
   if (p->n >= p->cap)
     return AMI_E_BUFFER_FULL;

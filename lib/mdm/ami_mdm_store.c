@@ -31,8 +31,9 @@ void ami_mdm_day_slot(int64_t t, uint32_t interval_s, int64_t *day,
   *slot = (uint32_t)((start - *day * 86400) / (int64_t)interval_s);
 }
 
-ami_mdm_merge ami_mdm_merge_raw(ami_mdm_interval *o, const ami_mdm_raw_reading *r,
-                                bool covered, bool *changed) {
+ami_mdm_merge ami_mdm_merge_raw(ami_mdm_interval *o,
+                                const ami_mdm_raw_reading *r, bool covered,
+                                bool *changed) {
   bool old_has = o->quality == AMI_MDM_Q_ACTUAL;
   bool new_has = r->quality == AMI_MDM_Q_ACTUAL;
   *changed = false;

@@ -230,7 +230,8 @@ static void minute(const ami_sim_household *h, int64_t t_min,
                   ami_sim_dst_shift_ms(p->dst, t_min, p->utc_offset_min);
   int32_t m = (int32_t)(ami__sim_floormod(local, DAY_MS) / 60000);
   int64_t abs_min = ami__sim_floordiv(t_min, AMI_SIM_BIN_MS);
-  uint64_t hseed = h->seed, hk = h->seed;
+  uint64_t hseed = h->seed;
+  uint64_t hk = hseed;
   hk = ami_sim_splitmix64(&hk); /* household constants, well mixed */
   bool awake = m >= today->wake && m < today->sleep;
   memset(x, 0, sizeof *x);
@@ -318,7 +319,9 @@ static void minute(const ami_sim_household *h, int64_t t_min,
  * day plans are drawn once per local day touched. */
 void ami__sim_expand_synthetic(ami_sim_household *h, int64_t s) {
   day_plan today, yest;
-  today.day = INT64_MIN;
+  memset(&today, 0, sizeof today);
+  memset(&yest, 0, sizeof yest);
+  today.day = INT64_MIN; /* no day planned yet */
   h->cached_flag = AMI_SIM_SLOT_MEASURED;
   for (unsigned j = 0; j < AMI_SIM_BINS; j++) {
     int64_t t = s * (int64_t)AMI_SIM_SLOT_MS + (int64_t)j * AMI_SIM_BIN_MS;

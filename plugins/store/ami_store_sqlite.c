@@ -437,9 +437,9 @@ static int sq_ingest(void *self, const ami_mdm_raw_reading *r, size_t n,
     return AMI_OK;
   if (!r)
     return AMI_E_INVAL;
-  item *it =
-      sorted_items(s, n, r, sizeof *r, offsetof(ami_mdm_raw_reading, channel_id),
-                   offsetof(ami_mdm_raw_reading, t));
+  item *it = sorted_items(s, n, r, sizeof *r,
+                          offsetof(ami_mdm_raw_reading, channel_id),
+                          offsetof(ami_mdm_raw_reading, t));
   if (!it)
     return AMI_E_NOMEM;
   int rc = begin(s);

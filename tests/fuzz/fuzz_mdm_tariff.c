@@ -38,10 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(ami_mdm_tariff_check(&t) == AMI_OK);
   /* 2026-03-28 00:00Z, two days across the EU spring-forward */
   for (size_t i = 0; i < N; i++) {
-    imp[i] = (ami_mdm_interval){(int64_t)((i * 7919) % 2000) * 1000,
-                                (uint8_t)(i % 13 == 0 ? AMI_MDM_Q_MISSING
-                                                      : AMI_MDM_Q_ACTUAL),
-                                0, 0};
+    imp[i] = (ami_mdm_interval){
+        (int64_t)((i * 7919) % 2000) * 1000,
+        (uint8_t)(i % 13 == 0 ? AMI_MDM_Q_MISSING : AMI_MDM_Q_ACTUAL), 0, 0};
     exp[i] = (ami_mdm_interval){(int64_t)((i * 104729) % 1500) * 1000,
                                 AMI_MDM_Q_ACTUAL, 0, 0};
   }
@@ -59,8 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (t.netting == AMI_MDM_NET_NONE)
     CHECK(b.det.billed_total_mwh == b.det.import_mwh);
   else
-    CHECK(b.det.billed_total_mwh - b.det.credited_total_mwh ==
-          b.det.net_mwh);
+    CHECK(b.det.billed_total_mwh - b.det.credited_total_mwh == b.det.net_mwh);
   CHECK(ami_mdm_rebill(&t, &b, &u, &nb, &adj) == AMI_OK);
   CHECK(adj.n_lines == 0 && adj.total == 0 && nb.total == b.total);
   return 0;

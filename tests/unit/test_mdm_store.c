@@ -108,15 +108,15 @@ static ami_mdm_raw_reading *london(size_t *n) {
   ami_mdm_raw_reading *out = calloc(*n, sizeof *out);
   for (size_t i = 0; i < *n; i++)
     out[i] = (ami_mdm_raw_reading){100 + (uint64_t)r[i].household, r[i].t_end,
-                               r[i].value_mwh, AMI_MDM_Q_ACTUAL, 0};
+                                   r[i].value_mwh, AMI_MDM_Q_ACTUAL, 0};
   free(r);
   return out;
 }
 
 /* Reads channel ch over the sample's 14 days and checks each slot against
  * the sample (MISSING where the sample has a gap). */
-static void check_london(ami_mdm_store *st, const ami_mdm_raw_reading *r, size_t n,
-                         uint64_t ch, ami_mdm_version_sel sel) {
+static void check_london(ami_mdm_store *st, const ami_mdm_raw_reading *r,
+                         size_t n, uint64_t ch, ami_mdm_version_sel sel) {
   static ami_mdm_interval got[NSLOT];
   static int64_t want[NSLOT];
   static bool have[NSLOT];
@@ -243,12 +243,12 @@ static void test_duplicates(void **state) {
   add_channel(&f->st, 7, 900);
   int64_t t = day0() + 900;
   ami_mdm_raw_reading a[3] = {{7, t, 5000, AMI_MDM_Q_ACTUAL, 0},
-                          {7, t + 900, 0, AMI_MDM_Q_MISSING, 0},
-                          {7, t + 1800, 7000, AMI_MDM_Q_ACTUAL, 0}};
+                              {7, t + 900, 0, AMI_MDM_Q_MISSING, 0},
+                              {7, t + 1800, 7000, AMI_MDM_Q_ACTUAL, 0}};
   assert_ami_ok(ami_mdm_store_ingest(&f->st, a, 3, T_NOW, NULL));
   ami_mdm_raw_reading b[3] = {{7, t, 6000, AMI_MDM_Q_ACTUAL, 0},
-                          {7, t + 900, 4000, AMI_MDM_Q_ACTUAL, 0},
-                          {7, t + 1800, 0, AMI_MDM_Q_MISSING, 0}};
+                              {7, t + 900, 4000, AMI_MDM_Q_ACTUAL, 0},
+                              {7, t + 1800, 0, AMI_MDM_Q_MISSING, 0}};
   ami_mdm_ingest_result res;
   for (int round = 0; round < 2; round++) {
     assert_ami_ok(ami_mdm_store_ingest(&f->st, b, 3, T_NOW, &res));
@@ -278,7 +278,7 @@ static void test_duplicates(void **state) {
   assert_int_equal(free_audit(rows), 1); /* the second round added none */
   /* Duplicates within one batch: the first received is kept. */
   ami_mdm_raw_reading c[2] = {{7, t + 2700, 1, AMI_MDM_Q_ACTUAL, 0},
-                          {7, t + 2700, 2, AMI_MDM_Q_ACTUAL, 0}};
+                              {7, t + 2700, 2, AMI_MDM_Q_ACTUAL, 0}};
   assert_ami_ok(ami_mdm_store_ingest(&f->st, c, 2, T_NOW, &res));
   assert_ami_ok(ami_mdm_store_read(&f->st, 7, t + 1800, t + 2700, AMI_MDM_RAW,
                                    v, 3, &nv));
@@ -299,7 +299,7 @@ static void test_versions_and_audit(void **state) {
   for (int k = 0; k < 96; k++)
     if (k < 40 || k >= 44)
       r[n++] = (ami_mdm_raw_reading){9, d + (k + 1) * 900, 1000 * k,
-                                 AMI_MDM_Q_ACTUAL, 0};
+                                     AMI_MDM_Q_ACTUAL, 0};
   assert_ami_ok(ami_mdm_store_ingest(&f->st, r, n, T_NOW, NULL));
   ami_mdm_edit vee = {9, d + 86400 + 3600, "vee:linear", "gap fill"};
   ami_mdm_edit_value est[4];
@@ -461,8 +461,8 @@ static void test_utc_days(void **state) {
   int64_t t1 = ami_days_from_civil(2013, 10, 28) * 86400;
   ami_mdm_raw_reading r[50];
   for (int k = 0; k < 50; k++)
-    r[k] =
-        (ami_mdm_raw_reading){5, t0 + (k + 1) * 1800, 100 * k, AMI_MDM_Q_ACTUAL, 0};
+    r[k] = (ami_mdm_raw_reading){5, t0 + (k + 1) * 1800, 100 * k,
+                                 AMI_MDM_Q_ACTUAL, 0};
   assert_ami_ok(ami_mdm_store_ingest(&f->st, r, 50, T_NOW, NULL));
   ami_mdm_interval v[50];
   size_t n;
@@ -713,9 +713,9 @@ static void test_mem_failing_allocator(void **state) {
         take_snap(&st, &before);
       ami_mdm_raw_reading r[192];
       for (int k = 0; k < 192; k++)
-        r[k] =
-            (ami_mdm_raw_reading){(uint64_t)(k % 2) + 1, day0() + (k / 2 + 1) * 900,
-                              1000 * k, AMI_MDM_Q_ACTUAL, 0};
+        r[k] = (ami_mdm_raw_reading){(uint64_t)(k % 2) + 1,
+                                     day0() + (k / 2 + 1) * 900, 1000 * k,
+                                     AMI_MDM_Q_ACTUAL, 0};
       ami_mdm_edit e = {1, 5, "user:x", "fix"};
       ami_mdm_edit_value ev[3] = {
           {day0() + 900, {7, AMI_MDM_Q_EDITED, 1, 0}},
