@@ -51,38 +51,73 @@ echo
 echo "== The HLS-GMAC session over the TCP wrapper, in full"
 cat "$out/gurux_wrapper_ln_hlsgmac_ae_clock_ldn.txt"
 
-# A meter and a field tool talking DLMS over loopback: `ami meter` (object
-# model + server engine) and `ami read` (client engine), HDLC over TCP,
-# HLS-GMAC with every APDU authenticated and encrypted.
-# A port below the kernel's ephemeral range (32768+), so no outgoing
-# connection can be holding it; retried on the rare collision.
-for attempt in 1 2 3 4 5; do
-  port=$((20000 + (RANDOM % 12000)))
-  "$ami" meter --hdlc --listen "127.0.0.1:$port" --verbose >"$out/meter.log" 2>&1 &
-  meter_pid=$!
+# An emulated smart meter and a field tool talking DLMS over loopback:
+# `ami meter` (a household's load -> waveforms -> metrology -> meter
+# application, an hour of simulated time per second) and `ami read`, HDLC
+# over TCP, HLS-GMAC with every APDU authenticated and encrypted; its pushes
+# go to `ami push-listen`. Ports below the kernel's ephemeral range (32768+),
+# retried on the rare collision.
+RFC_X=C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721  # RFC 6979 A.2.5 test key
+TOKEN_KEY=101112131415161718191A1B1C1D1E1F
+pids=()
+trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done' EXIT
+start() { # log, command...
+  local log=$1; shift
+  "$@" >"$log" 2>&1 &
+  pids+=($!)
   for _ in $(seq 100); do
-    grep -q listening "$out/meter.log" 2>/dev/null && break
-    kill -0 "$meter_pid" 2>/dev/null || break
+    grep -q listening "$log" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || return 1
     sleep 0.05
   done
-  grep -q listening "$out/meter.log" && break
+  return 1
+}
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + (RANDOM % 12000)))
+  start "$out/push.log" "$ami" push-listen --listen "127.0.0.1:$((port + 1))" --ek "$EK" --ak "$AK" &&
+    start "$out/meter.log" "$ami" meter --config "$root/examples/meter.json" --hdlc \
+      --listen "127.0.0.1:$port" --push "127.0.0.1:$((port + 1))" \
+      --speed 600 --start 2026-11-23T05:30:00Z --verbose && break
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; pids=()
 done
-trap 'kill $meter_pid 2>/dev/null' EXIT
-if ! kill -0 "$meter_pid" 2>/dev/null || ! grep -q listening "$out/meter.log"; then
+if ! grep -q listening "$out/meter.log"; then
   echo "run: ami meter did not start:"; cat "$out/meter.log"; exit 1
 fi
+meter_pid=${pids[1]}
+mgmt=("$ami" read --hdlc --connect "127.0.0.1:$port" --client 1 --auth hls --ek "$EK" --ak "$AK")
 reads_ok=1
 echo
-echo "== ami read -> ami meter: HDLC over TCP, management client, HLS-GMAC, ciphered"
-"$ami" read --hdlc --connect "127.0.0.1:$port" --client 1 --auth hls --ek "$EK" --ak "$AK" \
-  get 8 0-0:1.0.0 2 get 1 0-0:42.0.0 2 get 3 1-0:1.8.0 2 get 3 1-0:2.8.0 2 \
-  get 3 1-0:32.7.0 2 get 3 1-0:31.7.0 2 get 3 1-0:1.7.0 2 || reads_ok=0
+echo "== ami meter (examples/meter.json: 3 phases, day/night tariff, prepayment; 10 simulated minutes per second from 06:30)"
+head -n 1 "$out/meter.log"
+sleep 8   # past 07:00 local: night rate, then the switch to day rate
 echo
-echo "== the last two hours of load profile 1-0:99.1.0 (public client, CSV)"
-"$ami" read --hdlc --connect "127.0.0.1:$port" --csv profile 1-0:99.1.0 '#89-#96' || reads_ok=0
+echo "== ami read -> ami meter: HDLC over TCP, management client, HLS-GMAC, ciphered"
+"${mgmt[@]}" get 8 0-0:1.0.0 2 get 1 0-0:42.0.0 2 get 3 1-0:1.8.0 2 get 3 1-0:1.8.1 2 \
+  get 3 1-0:1.8.2 2 get 3 0-128:96.128.1 2 get 1 0-0:96.14.0 2 get 3 1-0:32.7.0 2 \
+  get 3 1-0:31.7.0 2 get 3 1-0:1.7.0 2 get 3 1-0:13.7.0 2 get 3 1-0:14.7.0 2 || reads_ok=0
+echo "   (0-128:96.128.1 is the emulator's truth: the energy the load model drew)"
+echo
+echo "== the load profile 1-0:99.1.0, last entries (public client, CSV)"
+"$ami" read --hdlc --connect "127.0.0.1:$port" --csv profile 1-0:99.1.0 '#1-#8' || reads_ok=0
+echo
+echo "== commands: disconnect, reconnect, a prepaid credit token, a signed firmware update"
+tok=$("$ami" token --key "$TOKEN_KEY" --meter 4F414D0000000001 --seq 1 --amount 1000 --data)
+head -c 4000 /dev/urandom >"$out/payload.bin"
+echo "$RFC_X" >"$out/vendor.hex"
+"$ami" fw-sign --key "$out/vendor.hex" --in "$out/payload.bin" --out "$out/fw.img" \
+  --target OPENAMI-METER-1 --id OAM-FW-2.0.0 >/dev/null
+"${mgmt[@]}" disconnect get 70 0-0:96.3.10 2 reconnect get 70 0-0:96.3.10 2 \
+  get 112 0-0:19.10.0 2 action 115 0-0:19.40.0 1 "$tok" get 112 0-0:19.10.0 2 \
+  fw-update "$out/fw.img" get 1 1-0:0.2.0 2 || reads_ok=0
+echo
+echo "== the supply fails: the meter's last gasp, received by ami push-listen"
+kill -USR1 "$meter_pid"
+for _ in $(seq 50); do grep -q data-notification "$out/push.log" && break; sleep 0.1; done
+cat "$out/push.log"
+grep -q data-notification "$out/push.log" || reads_ok=0
 if [ $reads_ok -eq 0 ]; then
   status=1
-  echo "run: a read failed; the meter's log (alive: $(kill -0 $meter_pid 2>/dev/null && echo yes || echo no)):"
+  echo "run: a step failed; the meter's log:"
   cat "$out/meter.log"
 fi
 exit $status

@@ -280,6 +280,7 @@ static void meter_usage(FILE *f) {
       "  --listen [ADDR:]PORT  where to listen (default 127.0.0.1:4059)\n"
       "  --hdlc                HDLC framing (server address 1/17)\n"
       "  --speed X             simulated seconds per real second (default 1)\n"
+      "  --push HOST:PORT      where pushes go (alarms, last gasp)\n"
       "  --start TIME          simulated start, UTC YYYY-MM-DDTHH:MM:SSZ\n"
       "                        (default: now)\n"
       "  --password TEXT       LLS password of client 2 (default 12345678)\n"
@@ -400,6 +401,10 @@ int ami_cmd_meter(int argc, char **argv) {
       i++;
     } else if (!strcmp(a, "--hdlc")) {
       c->hdlc = true;
+    } else if (!strcmp(a, "--push") && v &&
+               strlen(v) < sizeof c->push_destination) {
+      snprintf(c->push_destination, sizeof c->push_destination, "%s", v);
+      i++;
     } else if (!strcmp(a, "--verbose")) {
       m.verbose = true;
     } else if (!strcmp(a, "--speed") && v && atof(v) > 0 && atof(v) <= 1e6) {

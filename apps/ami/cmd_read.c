@@ -65,6 +65,7 @@ typedef struct reader {
   bool released, finished, association_failed;
   uv_loop_t *loop;
   ami_read_fw *fw; /* a fw-update request (at most one), owned */
+  size_t next_op;  /* the first op not yet queued */
   size_t fw_op;    /* its index in ops */
 } reader;
 
@@ -172,13 +173,17 @@ static void finish(reader *r) {
   }
 }
 
+/* Queue the requests from r->next_op on; a fw-update is a sequence of its
+ * own, so the requests after it wait until it has finished (a `get` of the
+ * firmware identifier after `fw-update` reads the new one). */
 static void queue_all(reader *r) {
-  for (size_t i = 0; i < r->nops; i++) {
+  for (size_t i = r->next_op; i < r->nops; i++) {
     read_op *op = &r->ops[i];
     uint32_t id;
     if (op->kind == OP_FW) {
+      r->next_op = i + 1;
       ami_read_fw_start(r->fw, r->c);
-      continue;
+      return;
     }
     const ami_apdu_selection *sel = op->sel.present ? &op->sel : NULL;
     int rc;
@@ -247,6 +252,9 @@ static void fw_finished(reader *r) {
   r->answered++;
   if (r->answered == r->nops)
     finish(r);
+  else if (r->next_op > r->fw_op && r->next_op < r->nops &&
+           ami_client_is_associated(r->c))
+    queue_all(r); /* the requests after the firmware update */
 }
 
 static void on_response(ami_client *c, const ami_client_response *resp,
