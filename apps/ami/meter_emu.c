@@ -405,7 +405,10 @@ int emu_new(emu **out, const meter_conf *c, uint64_t start_ms,
   e->on_push = on_push;
   e->user = user;
   e->power_on = true;
-  int rc = ami_meter_new(&c->meter, NULL, e->now_ms, &e->meter);
+  ami_meter_config mc = c->meter;
+  ami_metro_software_id sid = ami_metrology_software_id();
+  mc.metrology_id = &sid;
+  int rc = ami_meter_new(&mc, NULL, e->now_ms, &e->meter);
   if (rc != AMI_OK) {
     snprintf(err, cap, "meter: %s", ami_strerror(rc));
     free(e);

@@ -185,6 +185,10 @@ typedef struct ami_meter_config {
   uint8_t billing_day, billing_hour;
   /* Model limits (NULL: defaults). */
   const ami_cosem_limits *limits;
+  /* The metrology part's software identification (borrowed for the call
+   * to ami_meter_new): shown as 1-1:0.2.0 (name and version) and
+   * 1-1:0.2.8 (CRC-32). NULL: not shown. */
+  const ami_metro_software_id *metrology_id;
 } ami_meter_config;
 
 typedef struct ami_meter ami_meter;

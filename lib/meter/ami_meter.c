@@ -153,6 +153,7 @@ int ami_meter_new(const ami_meter_config *cfg, const ami_allocator *alloc,
   m->cfg.calendar = NULL;
   m->cfg.special_days = NULL;
   m->cfg.limits = NULL;
+  m->cfg.metrology_id = NULL;
   if (rc != AMI_OK) {
     ami_meter_free(m);
     return rc;

@@ -749,6 +749,28 @@ int ami__meter_build_model(ami_meter *m) {
              m->cfg.serial);
   set_octets(&bd, add(&bd, 1, ami_obis_make(0, 0, 96, 1, 1, 255)),
              m->cfg.manufacturer);
+  /* The legally relevant part's software identification (OIML R46 /
+   * WELMEC 7.2): its name and version in 1-1:0.2.0 and its checksum in
+   * 1-1:0.2.8 (value group B = 1: the metrology channel, so they never
+   * collide with the meter firmware's 1-0:0.2.0 that Image Transfer
+   * updates). */
+  if (m->cfg.metrology_id && m->cfg.metrology_id->name) {
+    char idtext[64];
+    size_t nl = strlen(m->cfg.metrology_id->name);
+    size_t vl = m->cfg.metrology_id->version
+                    ? strlen(m->cfg.metrology_id->version)
+                    : 0;
+    if (nl + 1 + vl < sizeof idtext) {
+      memcpy(idtext, m->cfg.metrology_id->name, nl);
+      idtext[nl] = ' ';
+      if (vl)
+        memcpy(idtext + nl + 1, m->cfg.metrology_id->version, vl);
+      idtext[nl + 1 + vl] = '\0';
+      set_octets(&bd, add(&bd, 1, ami_obis_make(1, 1, 0, 2, 0, 255)), idtext);
+      set_u32(&bd, add(&bd, 1, ami_obis_make(1, 1, 0, 2, 8, 255)), 2,
+              m->cfg.metrology_id->crc32);
+    }
+  }
   build_registers(&bd);
   build_tou(&bd);
   build_logs(&bd);

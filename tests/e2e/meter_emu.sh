@@ -106,6 +106,11 @@ check "active rate is day" "long-unsigned 2" "$(grep -A0 '96.14.0' <<<"$out")"
 ok "registers agree with the metrology truth" \
    "[ \$(( ${total:-0} - ${truth:-0} )) -le 2 ] && [ \$(( ${truth:-0} - ${total:-0} )) -le 2 ]"
 
+# The legally relevant part identifies itself apart from the firmware.
+out=$("${pub[@]}" get 1 1-1:0.2.0 2 get 1 1-1:0.2.8 2 2>&1); status "metrology id" 0 $?
+check "metrology software id" "[text OpenAMI metrology " "$out"
+checkre "metrology checksum" "1-1:0.2.8.* 2: double-long-unsigned [0-9]+" "$out"
+
 out=$("${pub[@]}" profile 1-0:99.1.0 2>&1); status "load profile" 0 $?
 check "load profile rows" "[datetime 2026-03-26T07:" "$out"
 
