@@ -61,18 +61,18 @@ enum {
 /* One period's aggregate. Load factor = mean / peak (average demand over
  * peak demand over the same intervals), x1000; 0 when peak <= 0. */
 typedef struct ami_mdm_agg {
-  int64_t first_day;   /* local day number of the period's first day */
-  int64_t start_t;     /* UTC instant of the period's local start */
-  int64_t end_t;       /* UTC instant of the period's local end */
-  uint32_t expected;   /* intervals the period has (DST-aware) */
-  uint32_t present;    /* usable values found */
-  uint32_t estimated;  /* of those, ESTIMATED/SUBSTITUTED/EDITED */
-  int64_t sum;         /* milli-units, over usable values */
-  int64_t mean;        /* sum / present, rounded half away from zero */
-  int64_t peak;        /* largest usable value */
-  int64_t peak_t;      /* END instant of the (first) peak interval */
+  int64_t first_day;  /* local day number of the period's first day */
+  int64_t start_t;    /* UTC instant of the period's local start */
+  int64_t end_t;      /* UTC instant of the period's local end */
+  uint32_t expected;  /* intervals the period has (DST-aware) */
+  uint32_t present;   /* usable values found */
+  uint32_t estimated; /* of those, ESTIMATED/SUBSTITUTED/EDITED */
+  int64_t sum;        /* milli-units, over usable values */
+  int64_t mean;       /* sum / present, rounded half away from zero */
+  int64_t peak;       /* largest usable value */
+  int64_t peak_t;     /* END instant of the (first) peak interval */
   uint32_t load_factor_milli;
-  uint16_t flags;      /* AMI_MDM_AGG_* */
+  uint16_t flags; /* AMI_MDM_AGG_* */
 } ami_mdm_agg;
 
 /* Aggregates s per local period of tz (NULL = UTC), one entry per period
@@ -189,8 +189,8 @@ int ami_mdm_kmeans(const ami_mdm_kmeans_params *p, const double *x, size_t n,
 /* Supply state per interval, built from events or a voltage profile. */
 enum {
   AMI_MDM_SUPPLY_UNKNOWN = 0,
-  AMI_MDM_SUPPLY_ON = 1,  /* voltage present, supply connected */
-  AMI_MDM_SUPPLY_OFF = 2  /* outage or disconnected */
+  AMI_MDM_SUPPLY_ON = 1, /* voltage present, supply connected */
+  AMI_MDM_SUPPLY_OFF = 2 /* outage or disconnected */
 };
 
 /* Fills supply[0..n) (one per interval of the grid t0, interval_s) from
@@ -198,9 +198,8 @@ enum {
  * next POWER_UP (2) and between a disconnect (60, 62, 64) and the next
  * connect (61, 63, 69), ON elsewhere (an interval touched by an OFF span is
  * OFF). AMI_E_INVAL on bad arguments or unsorted events. */
-int ami_mdm_supply_from_events(const ami_mdm_event *ev, size_t n_ev,
-                               int64_t t0, uint32_t interval_s,
-                               uint8_t *supply, size_t n);
+int ami_mdm_supply_from_events(const ami_mdm_event *ev, size_t n_ev, int64_t t0,
+                               uint32_t interval_s, uint8_t *supply, size_t n);
 
 /* Anomaly parameters (defaults by ami_mdm_anomaly_params_default):
  *   recent_days 28, baseline_days 56     drop windows
@@ -219,8 +218,10 @@ int ami_mdm_supply_from_events(const ami_mdm_event *ev, size_t n_ev,
  *   tamper_window_s 7 days
  *                       a drop within this time after a tamper event
  *   tamper_base_milli 300
- *                       a tamper event alone scores 0.3; a 50 % drop after
- *                       it brings the score to 1 */
+ *                       a tamper event alone scores 0.3; a drop after it
+ *                       (mean daily total of the window vs the 14 days
+ *                       before) adds 0.7 x a ramp from 10 % (ordinary
+ *                       day-to-day variation) to 50 % */
 typedef struct ami_mdm_anomaly_params {
   uint32_t recent_days;
   uint32_t baseline_days;
@@ -266,28 +267,28 @@ enum {
 };
 
 typedef struct ami_mdm_anomaly {
-  uint16_t score_drop;    /* each x1000: 0 .. 1000 */
+  uint16_t score_drop; /* each x1000: 0 .. 1000 */
   uint16_t score_zero;
   uint16_t score_reverse;
   uint16_t score_tamper;
   uint16_t score_max; /* the largest of the four */
   uint16_t flags;     /* AMI_MDM_ANOM_* */
   /* drop evidence */
-  int64_t baseline_median; /* median daily total of the baseline, milli */
-  int64_t recent_median;   /* median daily total of the recent window */
-  uint32_t ratio_milli;    /* recent / baseline x1000 (peer-adjusted) */
-  int64_t change_day;      /* local day the CUSUM run began (-1: none) */
+  int64_t baseline_median;  /* median daily total of the baseline, milli */
+  int64_t recent_median;    /* median daily total of the recent window */
+  uint32_t ratio_milli;     /* recent / baseline x1000 (peer-adjusted) */
+  int64_t change_day;       /* local day the CUSUM run began (-1: none) */
   uint32_t cusum_max_milli; /* largest CUSUM value, x1000 sigma */
   /* zero evidence */
-  uint32_t zero_run_s;  /* longest run of zeros with supply ON */
-  int64_t zero_run_t;   /* END of its first interval (0: none) */
+  uint32_t zero_run_s; /* longest run of zeros with supply ON */
+  int64_t zero_run_t;  /* END of its first interval (0: none) */
   /* reverse evidence */
-  uint32_t reverse_n;   /* intervals with reverse energy above creep */
-  int64_t reverse_sum;  /* reverse energy, milli */
+  uint32_t reverse_n;  /* intervals with reverse energy above creep */
+  int64_t reverse_sum; /* reverse energy, milli */
   int64_t reverse_first_t;
   /* tamper evidence */
-  uint32_t tamper_n;      /* tamper events (40..45) in the series span */
-  int64_t tamper_t;       /* the event with the highest score (0: none) */
+  uint32_t tamper_n; /* tamper events (40..45) in the series span */
+  int64_t tamper_t;  /* the event with the highest score (0: none) */
   uint16_t tamper_code;
   uint32_t tamper_ratio_milli; /* after / before daily mean x1000 */
 } ami_mdm_anomaly;
@@ -348,10 +349,10 @@ size_t ami_mdm_outages_meter(const ami_mdm_outage_params *p, uint64_t meter_id,
 
 /* A feeder-level outage: many meters losing power together. */
 typedef struct ami_mdm_feeder_outage {
-  int64_t start;        /* earliest start */
-  int64_t end;          /* latest end (last meter restored) */
-  int64_t duration_s;   /* end - start */
-  uint32_t meters;      /* distinct meters affected */
+  int64_t start;         /* earliest start */
+  int64_t end;           /* latest end (last meter restored) */
+  int64_t duration_s;    /* end - start */
+  uint32_t meters;       /* distinct meters affected */
   int64_t meter_seconds; /* sum of the members' durations (for SAIDI) */
   uint16_t flags;        /* OR of the members' flags */
 } ami_mdm_feeder_outage;

@@ -189,8 +189,8 @@ int ami_mdm_group_sum(const ami_mdm_series *members, size_t k,
                       ami_mdm_group_policy policy, int64_t t0,
                       uint32_t interval_s, ami_mdm_interval *out, size_t n,
                       uint32_t *present) {
-  if ((members == NULL && k > 0) || (out == NULL && n > 0) ||
-      interval_s == 0 || policy > AMI_MDM_GROUP_STRICT)
+  if ((members == NULL && k > 0) || (out == NULL && n > 0) || interval_s == 0 ||
+      policy > AMI_MDM_GROUP_STRICT)
     return AMI_E_INVAL;
   for (size_t j = 0; j < k; j++)
     if (!ami__an_series_ok(&members[j]) ||
@@ -308,9 +308,9 @@ static bool fc_get(const fc_hist *h, int64_t d, uint32_t q, int64_t *v) {
   if (h->regular[k])
     i = h->base[k] + (int64_t)q;
   else
-    i = index_starting(h->s, ami_mdm_tz_to_utc(h->tz, d * 86400 +
-                                                          (int64_t)q *
-                                                              h->s->interval_s));
+    i = index_starting(
+        h->s,
+        ami_mdm_tz_to_utc(h->tz, d * 86400 + (int64_t)q * h->s->interval_s));
   if (i < 0 || i >= (int64_t)h->s->n || i >= h->limit ||
       !ami_mdm_usable(&h->s->iv[i]))
     return false;
@@ -318,7 +318,9 @@ static bool fc_get(const fc_hist *h, int64_t d, uint32_t q, int64_t *v) {
   return true;
 }
 
-static bool weekend(int64_t d) { return ami_weekday_from_days(d) >= 6; }
+static bool weekend(int64_t d) {
+  return ami_weekday_from_days(d) >= 6;
+}
 
 /* Weighted mean of slot q over the days chosen by the method: d - 7j for
  * WEEKDAY_AVG, the last days of d's type for DAYTYPE_AVG. */
@@ -348,8 +350,7 @@ static bool fc_avg(const ami_mdm_fc_params *p, const fc_hist *h, int64_t day,
 #define NF 5 /* regression features */
 
 /* Features of (d, q): 1, y(d-1), y(d-7), mean of y(d-1..d-7), weekend. */
-static bool fc_features(const fc_hist *h, int64_t d, uint32_t q,
-                        double x[NF]) {
+static bool fc_features(const fc_hist *h, int64_t d, uint32_t q, double x[NF]) {
   int64_t v, sum = 0;
   x[0] = 1.0;
   for (int64_t k = 1; k <= 7; k++) {
@@ -459,8 +460,7 @@ const char *ami_mdm_fc_method_name(int m) {
 
 /* One forecast value for wall slot q of `day`. */
 static bool fc_one(const ami_mdm_fc_params *p, const fc_hist *h, int64_t day,
-                   uint32_t q, const double *beta, bool nonneg,
-                   int64_t *out) {
+                   uint32_t q, const double *beta, bool nonneg, int64_t *out) {
   int64_t v;
   double f, x[NF];
   switch (p->method) {
@@ -513,7 +513,7 @@ int ami_mdm_forecast_day(const ami_mdm_fc_params *p, const ami_mdm_series *hist,
     return AMI_E_BUFFER_FULL;
   static const size_t back_for[AMI_MDM_FC_COUNT] = {7, 1, 35, 35, 0};
   size_t back = p->method == AMI_MDM_FC_REGRESSION ? p->fit_days + 8 + 35
-                                                  : back_for[p->method];
+                                                   : back_for[p->method];
   fc_hist h; /* ~6 KB on the stack, no allocation */
   fc_hist_init(&h, hist, tz, day, back);
   uint32_t slots = (uint32_t)(86400 / I);

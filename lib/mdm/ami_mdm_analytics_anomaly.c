@@ -57,8 +57,8 @@ static bool is_connect(uint16_t c) {
 }
 
 /* Marks OFF every interval of the grid that overlaps [a, b). */
-static void mark_off(int64_t t0, uint32_t interval_s, uint8_t *supply,
-                     size_t n, int64_t a, int64_t b) {
+static void mark_off(int64_t t0, uint32_t interval_s, uint8_t *supply, size_t n,
+                     int64_t a, int64_t b) {
   int64_t I = (int64_t)interval_s;
   for (size_t i = 0; i < n; i++) {
     int64_t end = t0 + (int64_t)i * I, start = end - I;
@@ -67,9 +67,8 @@ static void mark_off(int64_t t0, uint32_t interval_s, uint8_t *supply,
   }
 }
 
-int ami_mdm_supply_from_events(const ami_mdm_event *ev, size_t n_ev,
-                               int64_t t0, uint32_t interval_s,
-                               uint8_t *supply, size_t n) {
+int ami_mdm_supply_from_events(const ami_mdm_event *ev, size_t n_ev, int64_t t0,
+                               uint32_t interval_s, uint8_t *supply, size_t n) {
   if ((ev == NULL && n_ev > 0) || (supply == NULL && n > 0) ||
       interval_s == 0 || !sorted_events(ev, n_ev))
     return AMI_E_INVAL;
@@ -126,8 +125,8 @@ static void score_drop(const ami_mdm_anomaly_params *p,
     o->flags |= AMI_MDM_ANOM_NO_HISTORY;
     return;
   }
-  double peer = in->peer_ratio_milli ? (double)in->peer_ratio_milli / 1000.0
-                                     : 1.0;
+  double peer =
+      in->peer_ratio_milli ? (double)in->peer_ratio_milli / 1000.0 : 1.0;
   double mu = (double)o->baseline_median * peer;
   double ratio = (double)o->recent_median / mu;
   o->ratio_milli = (uint32_t)(ratio * 1000.0 + 0.5);
@@ -195,8 +194,7 @@ static void score_zero(const ami_mdm_anomaly_params *p,
 
 /* Reverse energy: the export channel plus negative import values. */
 static void score_reverse(const ami_mdm_anomaly_params *p,
-                          const ami_mdm_anomaly_input *in,
-                          ami_mdm_anomaly *o) {
+                          const ami_mdm_anomaly_input *in, ami_mdm_anomaly *o) {
   const ami_mdm_series *s = &in->import, *x = &in->exported;
   int64_t import_sum = 0, I = (int64_t)s->interval_s;
   for (size_t i = 0; i < s->n; i++) {
@@ -210,8 +208,7 @@ static void score_reverse(const ami_mdm_anomaly_params *p,
     if (x->iv != NULL && x->interval_s == s->interval_s &&
         (t - x->t0) % I == 0 && t >= x->t0) {
       int64_t j = (t - x->t0) / I;
-      if (j < (int64_t)x->n && ami_mdm_usable(&x->iv[j]) &&
-          x->iv[j].value > 0)
+      if (j < (int64_t)x->n && ami_mdm_usable(&x->iv[j]) && x->iv[j].value > 0)
         rev += x->iv[j].value;
     }
     if (rev > p->creep) {
@@ -254,8 +251,8 @@ static void score_tamper(const ami_mdm_anomaly_params *p,
                          const bool *ok, size_t n_days, int64_t first_day,
                          ami_mdm_anomaly *o) {
   const ami_mdm_series *s = &in->import;
-  int64_t t_lo = ami__an_start(s, 0), t_hi = s->t0 + (int64_t)s->n *
-                                                         (int64_t)s->interval_s;
+  int64_t t_lo = ami__an_start(s, 0),
+          t_hi = s->t0 + (int64_t)s->n * (int64_t)s->interval_s;
   int64_t win = (int64_t)(p->tamper_window_s / 86400u);
   if (win < 1)
     win = 1;
@@ -271,7 +268,7 @@ static void score_tamper(const ami_mdm_anomaly_params *p,
         window_mean(tot, ok, n_days, d + 1, d + 1 + win, &after) &&
         before > 0) {
       ratio = after / before;
-      uint16_t r = ramp((1.0 - ratio) * 1000.0, 0, 500);
+      uint16_t r = ramp((1.0 - ratio) * 1000.0, 100, 500);
       sc = (uint16_t)(p->tamper_base_milli +
                       (1000u - p->tamper_base_milli) * r / 1000u);
     }
@@ -370,10 +367,12 @@ static bool back_after(const ami_mdm_series *s, int64_t t, int64_t *end) {
   return false;
 }
 
-/* Whether power events explain the run [a, b): an outage open at a, or a
- * POWER_DOWN/UP within one interval of the run. */
-static bool covered_by_events(const ami_mdm_event *ev, size_t n, int64_t a,
-                              int64_t b, int64_t I) {
+/* Whether power events explain the run [a, b) of s: a POWER_DOWN/UP
+ * within one interval of the run, or a last gasp before it that no
+ * POWER_UP and no reading closed before the run began. */
+static bool covered_by_events(const ami_mdm_event *ev, size_t n,
+                              const ami_mdm_series *s, int64_t a, int64_t b) {
+  int64_t I = (int64_t)s->interval_s, down = 0, back;
   bool open = false;
   for (size_t i = 0; i < n; i++) {
     uint16_t c = ev[i].code;
@@ -381,10 +380,12 @@ static bool covered_by_events(const ami_mdm_event *ev, size_t n, int64_t a,
       continue;
     if (ev[i].t >= a - I && ev[i].t <= b + I)
       return true;
-    if (ev[i].t < a)
+    if (ev[i].t < a) {
       open = c == MDM_EV_POWER_DOWN;
+      down = ev[i].t;
+    }
   }
-  return open;
+  return open && !(back_after(s, down, &back) && back < a);
 }
 
 static void emit(ami_mdm_outage *out, size_t cap, size_t *count, uint64_t id,
@@ -460,7 +461,6 @@ size_t ami_mdm_outages_meter(const ami_mdm_outage_params *p, uint64_t meter_id,
   size_t count = 0;
   outages_from_events(meter_id, ev, n_ev, s, obs_end, out, cap, &count);
   if (s != NULL) { /* runs of missing reads no event explains */
-    int64_t I = (int64_t)s->interval_s;
     for (size_t i = 0; i < s->n;) {
       if (!absent(&s->iv[i])) {
         i++;
@@ -471,7 +471,7 @@ size_t ami_mdm_outages_meter(const ami_mdm_outage_params *p, uint64_t meter_id,
         j++;
       int64_t a = ami__an_start(s, i), b = ami__an_start(s, j);
       if (b - a >= (int64_t)p->missing_min_s &&
-          !covered_by_events(ev, n_ev, a, b, I))
+          !covered_by_events(ev, n_ev, s, a, b))
         emit(out, cap, &count, meter_id, a, b,
              (uint16_t)(AMI_MDM_OUT_MISSING |
                         (j == s->n ? AMI_MDM_OUT_END_UNKNOWN : 0)));
@@ -491,12 +491,12 @@ size_t ami_mdm_outages_aggregate(const ami_mdm_outage_params *p,
   size_t count = 0;
   for (size_t i = 0; i < n;) {
     size_t j = i;
-    while (j < n && per_meter[j].start - per_meter[i].start <=
-                        (int64_t)p->window_s)
+    while (j < n &&
+           per_meter[j].start - per_meter[i].start <= (int64_t)p->window_s)
       j++;
     uint32_t distinct = 0;
-    ami_mdm_feeder_outage f = {per_meter[i].start, per_meter[i].end, 0, 0, 0,
-                               0};
+    ami_mdm_feeder_outage f = {
+        per_meter[i].start, per_meter[i].end, 0, 0, 0, 0};
     for (size_t k = i; k < j; k++) {
       bool seen = false;
       for (size_t m = i; m < k && !seen; m++)

@@ -87,7 +87,8 @@ size_t ami_mdm_daily_profiles(const ami_mdm_series *s, const ami_mdm_tz *tz,
   size_t count = 0;
   double tmp[MAX_POINTS];
   for (int64_t d = d0; d <= d1; d++) {
-    int64_t a = ami_mdm_tz_day_start(tz, d), b = ami_mdm_tz_day_start(tz, d + 1);
+    int64_t a = ami_mdm_tz_day_start(tz, d),
+            b = ami_mdm_tz_day_start(tz, d + 1);
     if ((a - s->t0) % I != 0)
       continue; /* local midnight off the grid */
     int64_t i0 = (a - s->t0) / I + 1, i1 = (b - s->t0) / I + 1;
@@ -349,7 +350,7 @@ int ami_mdm_kmeans(const ami_mdm_kmeans_params *p, const double *x, size_t n,
     memcpy(w.a, kb_a, n * sizeof *kb_a);
     memcpy(w.cnt, kb_cnt, sizeof kb_cnt);
     double B = km_between(&w, k);
-    double ch = k < 2 ? 0
+    double ch = k < 2      ? 0
                 : kb_w > 0 ? (B / (double)(k - 1)) / (kb_w / (double)(n - k))
                            : INFINITY;
     if (p->k != 0 || ch > best_ch) {

@@ -38,7 +38,6 @@ int64_t ami__an_median(int64_t *v, size_t n);
  * tot[d] is the sum of the day's usable values, ok[d] true when the day is
  * complete (every expected interval present and usable). */
 void ami__an_daily_totals(const ami_mdm_series *s, const ami_mdm_tz *tz,
-                          int64_t first, size_t n_days, int64_t *tot,
-                          bool *ok);
+                          int64_t first, size_t n_days, int64_t *tot, bool *ok);
 
 #endif /* MDM_ANALYTICS_INT_H */
