@@ -351,17 +351,15 @@ static bool fc_avg(const ami_mdm_fc_params *p, const fc_hist *h, int64_t day,
 
 /* Features of (d, q): 1, y(d-1), y(d-7), mean of y(d-1..d-7), weekend. */
 static bool fc_features(const fc_hist *h, int64_t d, uint32_t q, double x[NF]) {
-  int64_t v, sum = 0;
-  x[0] = 1.0;
+  int64_t v[8], sum = 0;
   for (int64_t k = 1; k <= 7; k++) {
-    if (!fc_get(h, d - k, q, &v))
+    if (!fc_get(h, d - k, q, &v[k]))
       return false;
-    sum += v;
-    if (k == 1)
-      x[1] = (double)v;
-    if (k == 7)
-      x[2] = (double)v;
+    sum += v[k];
   }
+  x[0] = 1.0;
+  x[1] = (double)v[1];
+  x[2] = (double)v[7];
   x[3] = (double)sum / 7.0;
   x[4] = weekend(d) ? 1.0 : 0.0;
   return true;
