@@ -12,6 +12,12 @@
  * unless its quality is MISSING or VALIDATION_FAILED (estimates are usable
  * but counted). Values are milli-units (ami_mdm.h).
  *
+ * Ownership: every pointer argument is BORROWED for the duration of the
+ * call and nothing is retained; results go to caller-owned arrays of the
+ * stated capacity (functions that return a count report how many entries
+ * exist even when that exceeds the capacity). Scratch memory, where
+ * needed, is allocated and freed within the call.
+ *
  * The definitions, defaults and the measured forecast errors on the London
  * households are in docs/mdm-analytics.md.
  */

@@ -85,7 +85,7 @@ size_t ami_mdm_daily_profiles(const ami_mdm_series *s, const ami_mdm_tz *tz,
   int64_t d0 = ami_mdm_tz_local_day(tz, ami__an_start(s, 0));
   int64_t d1 = ami_mdm_tz_local_day(tz, ami__an_start(s, s->n - 1));
   size_t count = 0;
-  double tmp[MAX_POINTS];
+  double tmp[MAX_POINTS] = {0}; /* a day beyond cap is still judged */
   for (int64_t d = d0; d <= d1; d++) {
     int64_t a = ami_mdm_tz_day_start(tz, d),
             b = ami_mdm_tz_day_start(tz, d + 1);
