@@ -3,7 +3,7 @@
 #   make test   install missing Debian packages, build, run every test
 # Everything else here is a convenience over CMake presets (CMakePresets.json).
 
-.PHONY: all run test deps build build-dev test-asan fuzz bench metrology-table vee-accuracy format lint clean
+.PHONY: all run test deps build build-dev test-asan fuzz bench metrology-table vee-accuracy analytics-report format lint clean
 
 all: build
 
@@ -49,6 +49,13 @@ vee-accuracy: build
 	@zcat $(AMI_SHARED_DIR)/data/lcl-london-100-households-2013.csv.gz | \
 	  ./build/release/bench/vee_accuracy --doc docs/mdm-vee.md
 	@echo "docs/mdm-vee.md: accuracy table updated"
+
+# MDM analytics on real London households (held-out forecasts, clusters,
+# monthly aggregates) -> docs/mdm-analytics.md.
+analytics-report: build
+	@zcat $(AMI_SHARED_DIR)/data/lcl-london-100-households-2013.csv.gz | \
+	  ./build/release/bench/mdm_analytics_eval --doc docs/mdm-analytics.md
+	@echo "docs/mdm-analytics.md: report updated"
 
 # Formatting, static analysis (cppcheck findings are bugs) and layering.
 lint: deps
