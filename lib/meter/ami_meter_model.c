@@ -757,9 +757,8 @@ int ami__meter_build_model(ami_meter *m) {
   if (m->cfg.metrology_id && m->cfg.metrology_id->name) {
     char idtext[64];
     size_t nl = strlen(m->cfg.metrology_id->name);
-    size_t vl = m->cfg.metrology_id->version
-                    ? strlen(m->cfg.metrology_id->version)
-                    : 0;
+    size_t vl =
+        m->cfg.metrology_id->version ? strlen(m->cfg.metrology_id->version) : 0;
     if (nl + 1 + vl < sizeof idtext) {
       memcpy(idtext, m->cfg.metrology_id->name, nl);
       idtext[nl] = ' ';
