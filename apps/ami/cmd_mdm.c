@@ -77,8 +77,20 @@ sqlite3 *ami_mdm_cli_db(const char *path) {
 
 int ami_mdm_cli_channel(ami_mdm_store *st, const char *arg, uint64_t *id,
                         ami_mdm_channel_info *info) {
-  *id = ami_mdm_cli_key_id(arg, strlen(arg));
-  int rc = ami_mdm_store_get_channel(st, *id, info);
+  /* a number as `ami mdm info` prints it, else a key (mdm_cli.h) */
+  uint64_t v = 0;
+  size_t len = strlen(arg), i = 0;
+  for (; i < len && i < 20 && arg[i] >= '0' && arg[i] <= '9'; i++)
+    v = v * 10 + (uint64_t)(arg[i] - '0');
+  int rc = AMI_E_STORE_NO_CHANNEL;
+  if (len > 0 && i == len && len < 20) {
+    *id = v;
+    rc = ami_mdm_store_get_channel(st, *id, info);
+  }
+  if (rc == AMI_E_STORE_NO_CHANNEL) {
+    *id = ami_mdm_cli_key_id(arg, len);
+    rc = ami_mdm_store_get_channel(st, *id, info);
+  }
   if (rc != AMI_OK) {
     fprintf(stderr, "ami mdm: channel '%s': %s\n", arg,
             rc == AMI_E_STORE_NO_CHANNEL ? "not in the store"

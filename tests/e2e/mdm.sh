@@ -31,6 +31,7 @@ ami=${1:?path to ami}
 here=$(cd "$(dirname "$0")" && pwd)
 shared=${AMI_SHARED_DIR:-$here/../../../shared}
 small=$here/data/mdm-small.csv
+lcl=$here/../data/lcl-sample.csv
 tou=$here/../../tariffs/tou_seasonal_us_east.json
 fails=0
 passes=0
@@ -71,20 +72,34 @@ if [ ${#nem[@]} -eq 2 ]; then
 else
   echo "SKIP: NEM12 files not found under $shared/data"
 fi
+# LCL (London) through stdin: format sniffed from its LCLid header
+out=$("$ami" mdm import --db "$db" - <"$lcl" 2>&1); expect_status import-lcl 0 $?
+check import-lcl-rows "- (lcl): 3 series (3 new channels), $(($(wc -l <"$lcl") - 1)) readings" "$out"
+# a CSV id of digits is the channel number itself
+printf 'id,timestamp,kwh\n42,2026-01-01T00:30:00Z,1.5\n' >"$tmp/num.csv"
+out=$("$ami" mdm import --db "$db" "$tmp/num.csv" 2>&1); expect_status import-num 0 $?
 info1=$("$ami" mdm info --db "$db"); expect_status info 0 $?
+check info-num-id "$(printf '%-20s %-20s %-24s' 42 42 42)" "$info1"
+check info-lcl "MAC000002" "$info1"
 check info-house1 "house-1" "$info1"
 check info-house1-span "48 2026-01-14T05:30:00Z 2026-01-15T05:00:00Z" "$(tr -s ' ' <<<"$info1")"
 
 # --- re-import: nothing changes ----------------------------------------------
-out=$("$ami" mdm import --db "$db" "$small" "${nem[@]}" 2>&1); expect_status reimport 0 $?
+gzip -c "$small" >"$tmp/small.csv.gz"
+out=$("$ami" mdm import --db "$db" "$small" "$tmp/small.csv.gz" "$lcl" "${nem[@]}" 2>&1)
+expect_status reimport 0 $?
 check reimport-nothing "mdm-small.csv: nothing changed (already imported)" "$out"
+check reimport-gz "small.csv.gz: nothing changed (already imported)" "$out"
+check reimport-lcl "lcl-sample.csv: nothing changed (already imported)" "$out"
 check reimport-unchanged "stored 0, unchanged 141" "$out"
+[ ${#nem[@]} -eq 2 ] && check reimport-nem12 "home-meter01.csv: nothing changed" "$out"
 same reimport-info "$info1" "$("$ami" mdm info --db "$db")"
 
 # --- a malformed line: exit 1, file:line:column, nothing applied ------------
 printf 'id,timestamp,kwh\nhouse-9,2026-01-14T05:30:00Z,0.5\nhouse-9,2026-01-14T06:00:00Z,0.x5\n' >"$tmp/bad.csv"
 out=$("$ami" mdm import --db "$db" "$tmp/bad.csv" 2>&1); expect_status malformed 1 $?
-check malformed-where "bad.csv:3:" "$out"
+# field 3 of line 3 starts at column 30 ("house-9," 8 + the timestamp 20 + ",")
+check malformed-where "bad.csv:3:30:" "$out"
 check malformed-nothing "nothing of this file imported" "$out"
 same malformed-info "$info1" "$("$ami" mdm info --db "$db")"
 
@@ -103,6 +118,10 @@ check vee-idempotent "nothing changed" "$out"
 check vee-audit "audit rows: 3" "$("$ami" mdm info --db "$db")"
 
 # --- bill (the hand computation above) ---------------------------------------
+id1=$(awk '$3 == "house-1" {print $1}' <<<"$info1")
+out=$("$ami" mdm bill --db "$db" --tariff "$tou" --channel "$id1" \
+      --from 2026-01-14T05:00 --to 2026-01-15T05:00 --json); expect_status bill-by-number 0 $?
+check bill-by-number '"total_minor": 620' "$out"
 out=$("$ami" mdm bill --db "$db" --tariff "$tou" --channel house-1 \
       --from 2026-01-14T05:00 --to 2026-01-15T05:00); expect_status bill 0 $?
 check bill-on "3.83 USD" "$out"
