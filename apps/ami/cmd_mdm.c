@@ -166,6 +166,25 @@ int ami_mdm_cli_span(sqlite3 *db, uint64_t ch, uint32_t interval_s,
     return -1;
   sqlite3_bind_int64(q, 1, (sqlite3_int64)ch);
   uint64_t cnt = 0;
+  bool empty_end = false;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    uint64_t before = cnt;
+    block_scan(sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1),
+               sqlite3_column_int64(q, 0), first, last, &cnt);
+    empty_end |= cnt == before;
+  }
+  sqlite3_finalize(q);
+  if (!empty_end)
+    return 0;
+  /* an end block holds no value (all MISSING): scan every raw block */
+  q = NULL;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT day, data FROM block WHERE channel_id = ?1 "
+                         "AND version = 0",
+                         -1, &q, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_int64(q, 1, (sqlite3_int64)ch);
+  *first = *last = 0;
   while (sqlite3_step(q) == SQLITE_ROW)
     block_scan(sqlite3_column_blob(q, 1), sqlite3_column_bytes(q, 1),
                sqlite3_column_int64(q, 0), first, last, &cnt);

@@ -112,8 +112,8 @@ static int parse(const import_opts *io, fmt f, const char *buf, size_t len,
   for (size_t i = 0; i < len; i++)
     lines += buf[i] == '\n';
   memset(o, 0, sizeof *o);
-  /* a NEM12 300 record has up to 288 values of at least 2 bytes each */
-  o->rows_cap = f == FMT_NEM12 ? len / 2 + 16 : lines;
+  /* a NEM12 value takes at least its comma; a CSV line gives one row */
+  o->rows_cap = f == FMT_NEM12 ? len + 16 : lines;
   o->reads_cap = f == FMT_NEM12 ? lines : 0;
   o->series_cap = lines < 1024 ? lines : 1024;
   o->rows = malloc(o->rows_cap * sizeof *o->rows);
