@@ -78,6 +78,8 @@ int main(int argc, char **argv) {
     rc |= bench_metrology();
   if (!only || strcmp(only, "mdm") == 0)
     rc |= bench_mdm_store();
+  if (!only || strcmp(only, "mdm-bill") == 0)
+    rc |= bench_mdm_bill();
   printf("\n(*) Gurux DLMS C, the incumbent, is not packaged by Debian and "
          "cannot be fetched on\n    this machine, so it is not run here: "
          "its figures are the ones the issue gives,\n    measured on this "

@@ -21,6 +21,7 @@ int ami_cmd_token(int argc, char **argv);
 int ami_cmd_fw_keygen(int argc, char **argv);
 int ami_cmd_fw_sign(int argc, char **argv);
 int ami_cmd_fw_verify(int argc, char **argv);
+int ami_cmd_mdm(int argc, char **argv);
 
 /* Read all of `path` ("-" = stdin) into a malloc'd NUL-terminated buffer.
  * Returns NULL (with a message on stderr) on failure. */

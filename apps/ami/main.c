@@ -19,6 +19,7 @@ static void usage(FILE *f) {
         "  fw-keygen make an ECDSA P-256 firmware signing key\n"
         "  fw-sign   wrap and sign a firmware payload for Image Transfer\n"
         "  fw-verify check a signed firmware image as a meter would\n"
+        "  mdm       meter data management: import, VEE, bills, Green Button\n"
         "  version   print the version\n"
         "  help      this text\n"
         "\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv) {
     return ami_cmd_fw_sign(argc - 1, argv + 1);
   if (strcmp(cmd, "fw-verify") == 0)
     return ami_cmd_fw_verify(argc - 1, argv + 1);
+  if (strcmp(cmd, "mdm") == 0)
+    return ami_cmd_mdm(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("ami %s (OpenAMI)\n", AMI_CLI_VERSION);
     return 0;
