@@ -2,7 +2,7 @@
  * cmd_mdm.c -- `ami mdm`: meter data management on the embedded SQLite
  * store (plugins/store, ami_store_sqlite.h). This file dispatches the
  * subcommands and holds what they share (store opening, channel ids,
- * dates, money, progress) plus `info` and the `analyze` placeholder;
+ * dates, money, progress) plus `info` (`analyze` is in cmd_mdm_analyze.c);
  * import is in cmd_mdm_import.c, vee/bill/export in cmd_mdm_vee.c.
  */
 #include <stdlib.h>
@@ -558,7 +558,9 @@ static void mdm_usage(FILE *f) {
       "          --to DATE [--json]   a bill from the CURRENT version\n"
       "  export  --db FILE --channel ID --from DATE --to DATE\n"
       "          --format greenbutton|csv [--out FILE] [--tz ZONE]\n"
-      "  analyze (not available yet)\n"
+      "  analyze --db FILE (--channel ID | --all) [--from D --to D] [--tz Z]\n"
+      "          monthly aggregates, anomaly scores, outages, day-ahead\n"
+      "          forecast with a 7-day backtest\n"
       "  info    --db FILE   meters, channels, readings, span, size\n"
       "\n"
       "Channel ids: a NEM12 stream is NMI/SUFFIX (\"6123456789/E1\"), an LCL\n"
@@ -585,11 +587,8 @@ int ami_cmd_mdm(int argc, char **argv) {
     return ami_mdm_cmd_export(argc - 1, argv + 1);
   if (!strcmp(c, "info"))
     return cmd_info(argc - 1, argv + 1);
-  if (!strcmp(c, "analyze")) {
-    fprintf(stderr, "ami mdm analyze: not available yet (the analytics "
-                    "module is being written)\n");
-    return 1;
-  }
+  if (!strcmp(c, "analyze"))
+    return ami_mdm_cmd_analyze(argc - 1, argv + 1);
   if (!strcmp(c, "-h") || !strcmp(c, "--help") || !strcmp(c, "help")) {
     mdm_usage(stdout);
     return 0;

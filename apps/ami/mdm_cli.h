@@ -32,6 +32,7 @@ int ami_mdm_cmd_import(int argc, char **argv);
 int ami_mdm_cmd_vee(int argc, char **argv);
 int ami_mdm_cmd_bill(int argc, char **argv);
 int ami_mdm_cmd_export(int argc, char **argv);
+int ami_mdm_cmd_analyze(int argc, char **argv);
 
 /* The channel id of a string key (rules above). */
 uint64_t ami_mdm_cli_key_id(const char *key, size_t len);

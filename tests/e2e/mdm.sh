@@ -162,9 +162,16 @@ else
   echo "SKIP: ESPI schema or xmllint absent (scripts/deps.sh)"
 fi
 
-# --- analyze: not available yet ----------------------------------------------
-out=$("$ami" mdm analyze 2>&1); expect_status analyze 1 $?
-check analyze-msg "not available yet" "$out"
+# --- analyze: monthly energy against an independent awk sum ---------------
+# The LCL sample's MAC000002, February 2013 (interval starts in February;
+# the trial's clock is GMT, so --tz utc puts them in that month).
+feb=$(awk -F, '$1=="MAC000002" && $2 ~ /^2013-02/ {s+=$3} END {printf "%.3f", s}' "$lcl")
+out=$("$ami" mdm analyze --db "$db" --channel MAC000002 --tz utc 2>&1); expect_status analyze 0 $?
+check analyze-feb-energy "2013-02 $(printf '%15s' "$feb")" "$out"
+check analyze-scores "anomaly scores (0..1): drop" "$out"
+check analyze-backtest "seasonal naive (d-7)" "$out"
+check analyze-forecast "forecast for 2013-03-04" "$out"
+out=$("$ami" mdm analyze --db "$db" 2>&1); expect_status analyze-needs-channel 2 $?
 
 echo "mdm e2e: $passes passed, $fails failed"
 [ $fails -eq 0 ]
