@@ -32,5 +32,6 @@ int bench_session(void);
 int bench_sim(void);
 int bench_metrology(void);
 int bench_mdm_store(void);
+int bench_emu(void);
 
 #endif
