@@ -35,7 +35,7 @@ extern "C" {
 #define AMI_SIM_MAX_DIPS 4
 
 typedef struct ami_sim_harmonic {
-  unsigned order; /* 2..31 */
+  unsigned order; /* 2..31 (higher orders are not synthesized) */
   double u_ratio; /* amplitude relative to the fundamental */
   double u_phase; /* degrees, thu_h above */
   double i_ratio;
