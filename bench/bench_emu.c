@@ -211,7 +211,7 @@ static double run_emu(emu *e, uint64_t seconds, stage_clock *c) {
 }
 
 static double best(void (*fn)(void *), emu_job *j) {
-  return bench_best(fn, j, bench_calibrate(fn, j, 0.15), 3);
+  return bench_best(fn, j, bench_calibrate(fn, j, 0.05), 7);
 }
 
 /* The emulator's waveform configuration (build_metrology, shape_wave in
@@ -260,8 +260,8 @@ static void us(char *s, size_t n, double sec) {
 /* The emulator runs EMU_SECONDS simulated seconds per sample from 17:00 UTC
  * on a January day (the appliance model's evening: loads on, harmonics
  * present), best of EMU_SAMPLES samples. */
-#define EMU_SECONDS 600u
-#define EMU_SAMPLES 3
+#define EMU_SECONDS 300u
+#define EMU_SAMPLES 5
 #define EMU_START   (T2026 + 17 * 3600000ull)
 
 static int one(unsigned phases) {

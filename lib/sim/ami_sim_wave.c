@@ -146,6 +146,7 @@ typedef struct chan {
  * e^{j 2 pi h fr k} for k < BLOCK (by the recurrence: ~1e-14 at most). */
 typedef struct synth {
   chan ch[2 * AMI_METRO_MAX_PHASES];
+  double nv[BLOCK]; /* the neutral: the sum of the phase currents */
   double rot_re[SLOTS][BLOCK], rot_im[SLOTS][BLOCK];
   unsigned order[SLOTS], n_slots;
 } synth;
@@ -227,22 +228,23 @@ static void chan_block(const synth *s, chan *ch, const double *pre,
   }
 }
 
-/* A code: value (codes) with gain error, offset and noise, rounded to the
- * nearest integer (ties to even, as nearbyint in the default mode) and
- * clamped to +-lim. Clamping first is the same as clamping after: lim is
- * an integer and rounding is monotone; it keeps |v| < 2^51 so adding and
- * subtracting 1.5 * 2^52 rounds exactly. */
-static int32_t quantise(ami_sim_wave *w, double v, double gain, double offset,
-                        double lim) {
-  double code = v * (1.0 + gain) + offset;
-  if (w->cfg.noise_lsb > 0)
-    code += w->cfg.noise_lsb * gauss(w);
-  if (code > lim)
-    code = lim;
-  if (code < -lim)
-    code = -lim;
-  code = (code + 6755399441055744.0) - 6755399441055744.0;
-  return (int32_t)code;
+/* Channel `c`'s codes for samples j0 <= j < j1 into out (frame stride
+ * nch): value v[j] with gain error and offset, plus the noise nz (frame-
+ * major, stride nch), rounded to the nearest integer (ties to even, as
+ * nearbyint in the default mode) and clamped to +-lim. Clamping first is
+ * the same as clamping after (lim is an integer, rounding is monotone) and
+ * keeps |code| < 2^51, where adding and subtracting 1.5 * 2^52 rounds
+ * exactly. */
+static void quantise(const double *v, double gain, double offset,
+                     const double *nz, double lim, unsigned j0, unsigned j1,
+                     unsigned nch, int32_t *out) {
+  for (unsigned j = j0; j < j1; j++) {
+    size_t k = (size_t)(j - j0) * nch;
+    double code = v[j] * (1.0 + gain) + offset + nz[k];
+    code = code > lim ? lim : code < -lim ? -lim : code;
+    code = (code + 6755399441055744.0) - 6755399441055744.0;
+    out[k] = (int32_t)code;
+  }
 }
 
 /* The dip factor of phase p at time t (1 outside every dip). */
@@ -260,6 +262,7 @@ void ami_sim_wave_generate(ami_sim_wave *w, int32_t *out, size_t frames) {
   unsigned nch = ami_sim_wave_channels(c);
   synth s;
   s.n_slots = 0;
+  double nz[BLOCK * (2 * AMI_METRO_MAX_PHASES + 1)];
   double su = ami_sim_wave_u_lsb(c), si = ami_sim_wave_i_lsb(c);
   double fr = c->frequency_hz / c->sample_rate_hz; /* cycles per sample */
   for (unsigned p = 0; p < c->phases; p++) {
@@ -297,20 +300,27 @@ void ami_sim_wave_generate(ami_sim_wave *w, int32_t *out, size_t frames) {
         s.ch[2 * p].v[j] *=
             dip_factor(c, p, (double)(m + j) / c->sample_rate_hz);
     }
-    for (unsigned j = j0; j < j1; j++, out += nch) {
-      double isum = 0;
-      for (unsigned p = 0; p < c->phases; p++) {
-        const ami_sim_phase *ph = &c->phase[p];
-        double i = s.ch[2 * p + 1].v[j];
-        isum += i;
-        out[2 * p] = quantise(w, s.ch[2 * p].v[j], ph->u_gain_error,
-                              (double)ph->u_offset, lim);
-        out[2 * p + 1] =
-            quantise(w, i, ph->i_gain_error, (double)ph->i_offset, lim);
-      }
-      if (c->neutral_channel)
-        out[nch - 1] = quantise(w, isum, 0, 0, lim);
+    /* the noise, drawn frame by frame in channel order */
+    unsigned cnt = (j1 - j0) * nch;
+    for (unsigned k = 0; k < cnt; k++)
+      nz[k] = c->noise_lsb > 0 ? c->noise_lsb * gauss(w) : 0.0;
+    for (unsigned p = 0; p < c->phases; p++) {
+      const ami_sim_phase *ph = &c->phase[p];
+      quantise(s.ch[2 * p].v, ph->u_gain_error, (double)ph->u_offset,
+               nz + 2 * p, lim, j0, j1, nch, out + 2 * p);
+      quantise(s.ch[2 * p + 1].v, ph->i_gain_error, (double)ph->i_offset,
+               nz + 2 * p + 1, lim, j0, j1, nch, out + 2 * p + 1);
     }
+    if (c->neutral_channel) {
+      for (unsigned j = j0; j < j1; j++) {
+        double isum = 0;
+        for (unsigned p = 0; p < c->phases; p++)
+          isum += s.ch[2 * p + 1].v[j];
+        s.nv[j] = isum;
+      }
+      quantise(s.nv, 0, 0, nz + nch - 1, lim, j0, j1, nch, out + nch - 1);
+    }
+    out += cnt;
     w->n += j1 - j0;
     frames -= j1 - j0;
   }
