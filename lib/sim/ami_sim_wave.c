@@ -101,7 +101,7 @@ static double gauss(ami_sim_wave *w) {
   for (;;) {
     uint64_t u = next_u64(w);
     unsigned i = (unsigned)(u & 0xFF);
-    double sign = (u >> 8 & 1) ? -1.0 : 1.0;
+    double sign = (double)(1 - 2 * (int)(u >> 8 & 1)); /* branch-free */
     double x = (double)(u >> 11) / 9007199254740992.0 * ami__zig_x[i];
     if (x < ami__zig_x[i + 1])
       return sign * x;
