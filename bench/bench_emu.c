@@ -8,8 +8,10 @@
  * There is no external peer. The peer column of the synthesis rows is the
  * PRE-OPTIMISATION synthesizer of lib/sim/ami_sim_wave.c, kept here
  * verbatim as a reference (one cos() per harmonic per sample, Box-Muller
- * noise with log/sqrt/sin/cos per pair); the "before" meter-days/s is the
- * measured emulator with the synthesis cost swapped for the reference's.
+ * noise with log/sqrt/sin/cos per pair); the emulator's "est. old" figures
+ * scale the synthesis stage measured inside the emulator by the old/new
+ * ratio measured stand-alone on the same configuration (an estimate: the
+ * emulator itself always runs the current synthesizer).
  *
  * The split: synthesis and metrology are timed alone on the emulator's own
  * waveform configuration (24-bit ADC, 4 LSB noise, the appliance model's
