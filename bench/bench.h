@@ -33,5 +33,6 @@ int bench_sim(void);
 int bench_metrology(void);
 int bench_mdm_store(void);
 int bench_mdm_bill(void);
+int bench_emu(void);
 
 #endif

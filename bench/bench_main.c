@@ -80,6 +80,8 @@ int main(int argc, char **argv) {
     rc |= bench_mdm_store();
   if (!only || strcmp(only, "mdm-bill") == 0)
     rc |= bench_mdm_bill();
+  if (!only || strcmp(only, "emu") == 0)
+    rc |= bench_emu();
   printf("\n(*) Gurux DLMS C, the incumbent, is not packaged by Debian and "
          "cannot be fetched on\n    this machine, so it is not run here: "
          "its figures are the ones the issue gives,\n    measured on this "
@@ -94,6 +96,9 @@ int main(int argc, char **argv) {
          "copied), hence its rate.\n"
          "    Metrology: no peer engine is runnable here; the peer column is "
          "a naive double-precision\n    reference written in "
-         "bench_metrology.c (same outputs, direct DFT per cycle).\n");
+         "bench_metrology.c (same outputs, direct DFT per cycle).\n"
+         "    Emulator: no peer emulator; the peer column is the synthesizer "
+         "as it was before phasor\n    rotation and ziggurat noise, kept in "
+         "bench_emu.c as the reference.\n");
   return rc;
 }

@@ -86,7 +86,20 @@ struct emu {
    * supply was on (microjoules), and the registers showing it. */
   int64_t truth_import_uj, truth_export_uj;
   ami_cosem_object *truth_obj[2];
+  /* profiling */
+  emu_stage_fn stage_fn;
+  void *stage_user;
 };
+
+static void mark(emu *e, emu_stage s) {
+  if (e->stage_fn)
+    e->stage_fn(e->stage_user, s);
+}
+
+void emu_set_stage_hook(emu *e, emu_stage_fn fn, void *user) {
+  e->stage_fn = fn;
+  e->stage_user = user;
+}
 
 /* ---- events, firmware sink ------------------------------------------------
  */
@@ -547,6 +560,7 @@ static void second(emu *e) {
   uint64_t t0 = e->now_ms, t1 = t0 + 1000;
   ami_sim_energy en;
   ami_sim_power pw;
+  mark(e, EMU_STAGE_BEGIN);
   if (!strcmp(c->load_model, "constant")) {
     /* A test load: load_watts at power factor 0.98 inductive. */
     memset(&en, 0, sizeof en);
@@ -558,6 +572,7 @@ static void second(emu *e) {
     ami_sim_household_power(&e->hh, t0 + 500, &pw);
   }
   /* mean power over the second: uJ per 1000 ms = mW; /1000 -> W */
+  mark(e, EMU_STAGE_LOAD);
   double p_w = (double)(en.import_uj - en.export_uj) / 1e6;
   double q_var = (double)en.reactive_mvarms / 1e6;
   shape_wave(e, p_w, q_var, pw.h3_permille, pw.h5_permille);
@@ -571,10 +586,12 @@ static void second(emu *e) {
   w.n = e->wave_n; /* continuous phase from second to second */
   ami_sim_wave_generate(&w, e->frames, c->sample_rate);
   e->wave_n += c->sample_rate;
+  mark(e, EMU_STAGE_SYNTH);
   ami_metrology_feed(&e->metro, e->frames, c->sample_rate);
   e->prev = e->r;
   ami_metrology_readout(&e->metro, &e->r);
   ami_metrology_clear_quality(&e->metro);
+  mark(e, EMU_STAGE_METRO);
   e->now_ms = t1;
   ami_meter_step(e->meter, t1, &e->r);
   update_truth(e);
@@ -589,6 +606,7 @@ static void second(emu *e) {
   e->supply_on = ami_meter_supply_tick(&e->dc, e->have_lim ? &e->lim : NULL,
                                        e->have_pp ? &e->pp : NULL, t1, &in);
   pushes(e);
+  mark(e, EMU_STAGE_METER);
 }
 
 uint64_t emu_run_until(emu *e, uint64_t sim_ms, uint64_t max_seconds) {

@@ -61,6 +61,21 @@ void emu_tamper(emu *e, ami_meter_tamper_kind kind);
 /* What happened to the last push handed out. */
 void emu_push_done(emu *e, bool delivered);
 
+/* Stage marks inside one simulated second, for profiling (ami_bench): the
+ * hook is called at the start of the second and after each stage, so the
+ * caller can read its own clock; the emulator itself reads no clock. */
+typedef enum emu_stage {
+  EMU_STAGE_BEGIN, /* a simulated second starts */
+  EMU_STAGE_LOAD,  /* the load model has been queried */
+  EMU_STAGE_SYNTH, /* the second of waveforms is synthesized */
+  EMU_STAGE_METRO, /* the metrology has measured it (readout taken) */
+  EMU_STAGE_METER  /* meter application, supply control, pushes done */
+} emu_stage;
+typedef void (*emu_stage_fn)(void *user, emu_stage stage);
+
+/* Install (or with fn NULL remove) the stage hook; user is borrowed. */
+void emu_set_stage_hook(emu *e, emu_stage_fn fn, void *user);
+
 /* The last readout (display) and the relay state. */
 const ami_metro_readout *emu_readout(const emu *e);
 bool emu_supply_on(const emu *e);

@@ -35,7 +35,7 @@ extern "C" {
 #define AMI_SIM_MAX_DIPS 4
 
 typedef struct ami_sim_harmonic {
-  unsigned order; /* 2..31 */
+  unsigned order; /* 2..31 (higher orders are not synthesized) */
   double u_ratio; /* amplitude relative to the fundamental */
   double u_phase; /* degrees, thu_h above */
   double i_ratio;
@@ -80,8 +80,6 @@ typedef struct ami_sim_wave {
   ami_sim_wave_config cfg;
   uint64_t n; /* next sample index */
   uint64_t rng;
-  bool have_spare;
-  double spare;
 } ami_sim_wave;
 
 /* Truth for one phase (or the neutral), SI units. */
@@ -94,7 +92,9 @@ typedef struct ami_sim_truth {
 void ami_sim_wave_init(ami_sim_wave *w, const ami_sim_wave_config *cfg);
 
 /* Writes `frames` frames in the engine's layout (u1,i1[,u2,i2,u3,i3][,in])
- * into `out` (borrowed, frames * channels int32) and advances. */
+ * into `out` (borrowed, frames * channels int32) and advances. The samples
+ * depend only on the configuration and the sample index: splitting a
+ * stream into calls of any sizes gives the same codes. */
 void ami_sim_wave_generate(ami_sim_wave *w, int32_t *out, size_t frames);
 
 /* Channels per frame for this configuration. */
