@@ -62,6 +62,15 @@ enum {
   AMI_MDM_F_DISCONNECTED = 1u << 6    /* supply disconnected (VEE, appended) */
 };
 
+/* The type of a local day, for tariffs (which schedule applies) and for
+ * estimation (which days are alike). */
+typedef enum ami_mdm_day_type {
+  AMI_MDM_DAY_WEEKDAY = 0, /* Monday..Friday that is not a holiday */
+  AMI_MDM_DAY_WEEKEND = 1, /* Saturday, Sunday */
+  AMI_MDM_DAY_HOLIDAY = 2, /* a date in the holiday list (wins) */
+  AMI_MDM_DAY_TYPES = 3
+} ami_mdm_day_type;
+
 typedef struct ami_mdm_interval {
   int64_t value;   /* milli-units; meaningless when quality is MISSING */
   uint8_t quality; /* ami_mdm_quality */

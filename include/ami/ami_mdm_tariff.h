@@ -50,12 +50,7 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 /* The tariff */
 
-typedef enum ami_mdm_day_type {
-  AMI_MDM_DAY_WEEKDAY = 0, /* Monday..Friday that is not a holiday */
-  AMI_MDM_DAY_WEEKEND = 1, /* Saturday, Sunday */
-  AMI_MDM_DAY_HOLIDAY = 2, /* a date in the holiday list (wins) */
-  AMI_MDM_DAY_TYPES = 3
-} ami_mdm_day_type;
+/* Day types: ami_mdm_day_type (ami_mdm.h). */
 
 /* One switching point of a day schedule: from `start_min` (minutes after
  * local midnight) until the next segment's start (or 24:00) the period is

@@ -267,12 +267,7 @@ enum {
   AMI_MDM_EST_ALL = 0x3f
 };
 
-/* Day types for like days. */
-typedef enum ami_mdm_day_type {
-  AMI_MDM_DAY_WEEKDAY = 0,
-  AMI_MDM_DAY_WEEKEND = 1,
-  AMI_MDM_DAY_HOLIDAY = 2
-} ami_mdm_day_type;
+/* Day types for like days: ami_mdm_day_type (ami_mdm.h). */
 
 /* Estimation parameters (defaults by ami_mdm_est_params_default):
  *   methods        AMI_MDM_EST_ALL
