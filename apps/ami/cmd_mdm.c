@@ -100,6 +100,21 @@ int ami_mdm_cli_channel(ami_mdm_store *st, const char *arg, uint64_t *id,
   return 0;
 }
 
+int ami_mdm_cli_targets(ami_mdm_store *st, sqlite3 *db,
+                        const ami_mdm_cli_opts_t *o, uint64_t **ids,
+                        uint64_t *one, size_t *n) {
+  *ids = NULL;
+  *n = 0;
+  if (!db)
+    return -1;
+  if (o->channel) {
+    ami_mdm_channel_info c;
+    *n = 1;
+    return ami_mdm_cli_channel(st, o->channel, one, &c);
+  }
+  return ami_mdm_cli_channels(db, ids, n);
+}
+
 int ami_mdm_cli_channels(sqlite3 *db, uint64_t **ids, size_t *n) {
   sqlite3_stmt *q = NULL;
   size_t cap = 64;

@@ -232,14 +232,7 @@ int ami_mdm_cmd_vee(int argc, char **argv) {
   sqlite3 *db = ami_mdm_cli_db(o.db);
   uint64_t *ids = NULL, one;
   size_t n = 0;
-  int rc = db ? 0 : -1;
-  if (rc == 0 && o.channel) {
-    ami_mdm_channel_info c;
-    rc = ami_mdm_cli_channel(&st, o.channel, &one, &c);
-    n = 1;
-  } else if (rc == 0) {
-    rc = ami_mdm_cli_channels(db, &ids, &n);
-  }
+  int rc = ami_mdm_cli_targets(&st, db, &o, &ids, &one, &n);
   vee_totals tot;
   memset(&tot, 0, sizeof tot);
   for (size_t i = 0; rc == 0 && i < n; i++)

@@ -97,6 +97,13 @@ typedef struct ami_mdm_cli_opts_t {
 int ami_mdm_cli_opts(const char *cmd, int argc, char **argv,
                      ami_mdm_cli_opts_t *o);
 
+/* The channels a command runs over: --channel (one, resolved) or --all
+ * (every channel of the store, malloc'd into *ids; NULL with --channel,
+ * the id then in *one). 0, or -1 after a message. */
+int ami_mdm_cli_targets(ami_mdm_store *st, sqlite3 *db,
+                        const ami_mdm_cli_opts_t *o, uint64_t **ids,
+                        uint64_t *one, size_t *n);
+
 /* [from, to) on the channel's grid: the given range, or the span of its
  * raw data (db needed then). 0; 1 when the channel holds no data; -1 with
  * a message when off the grid or too long. */

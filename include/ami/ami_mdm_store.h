@@ -234,6 +234,14 @@ static inline int ami_mdm_store_list_events(ami_mdm_store *s, uint64_t meter,
  * AMI_E_STORE_OFF_GRID. */
 int ami_mdm_check_time(int64_t t, uint32_t interval_s);
 
+/* The argument checks every engine's read makes, once: `sel` is RAW or
+ * CURRENT, [t0, t1) lies on the channel's grid (interval_s), its *count
+ * intervals fit `cap`; out[0..*count) is then set to MISSING for the
+ * engine to fill. AMI_E_INVAL, a time error of ami_mdm_check_time, or
+ * AMI_E_BUFFER_FULL. */
+int ami_mdm_read_prepare(int sel, uint32_t interval_s, int64_t t0, int64_t t1,
+                         ami_mdm_interval *out, size_t cap, uint64_t *count);
+
 /* The UTC day block of the interval ending at t (checked) and its slot. */
 void ami_mdm_day_slot(int64_t t, uint32_t interval_s, int64_t *day,
                       uint32_t *slot);

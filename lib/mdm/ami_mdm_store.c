@@ -24,6 +24,26 @@ int ami_mdm_check_time(int64_t t, uint32_t interval_s) {
 
 /* The interval ending at t covers [t - interval_s, t): its day is the one
  * its start falls in, so the 24:00 value belongs to the day it ends. */
+int ami_mdm_read_prepare(int sel, uint32_t interval_s, int64_t t0, int64_t t1,
+                         ami_mdm_interval *out, size_t cap, uint64_t *count) {
+  *count = 0;
+  if (sel != AMI_MDM_RAW && sel != AMI_MDM_CURRENT)
+    return AMI_E_INVAL;
+  if (t1 < t0)
+    return AMI_E_INVAL;
+  int rc;
+  if ((rc = ami_mdm_check_time(t0, interval_s)) != AMI_OK ||
+      (rc = ami_mdm_check_time(t1, interval_s)) != AMI_OK)
+    return rc;
+  uint64_t n = (uint64_t)(t1 - t0) / interval_s;
+  if (n > cap)
+    return AMI_E_BUFFER_FULL;
+  for (size_t i = 0; i < n; i++)
+    out[i] = (ami_mdm_interval){0, AMI_MDM_Q_MISSING, 0, 0};
+  *count = n;
+  return AMI_OK;
+}
+
 void ami_mdm_day_slot(int64_t t, uint32_t interval_s, int64_t *day,
                       uint32_t *slot) {
   int64_t start = t - (int64_t)interval_s;

@@ -406,16 +406,9 @@ static int mem_read(void *self, uint64_t ch, int64_t t0, int64_t t1,
   int rc = channel_iv(m, ch, &iv);
   if (rc != AMI_OK)
     return rc;
-  if (t1 < t0)
-    return AMI_E_INVAL;
-  if ((rc = ami_mdm_check_time(t0, iv)) != AMI_OK ||
-      (rc = ami_mdm_check_time(t1, iv)) != AMI_OK)
+  uint64_t count;
+  if ((rc = ami_mdm_read_prepare(sel, iv, t0, t1, out, cap, &count)) != AMI_OK)
     return rc;
-  uint64_t count = (uint64_t)(t1 - t0) / iv;
-  if (count > cap)
-    return AMI_E_BUFFER_FULL;
-  for (size_t i = 0; i < count; i++)
-    out[i] = (ami_mdm_interval){0, AMI_MDM_Q_MISSING, 0, 0};
   if (count == 0)
     return AMI_OK;
   int64_t d0, d1;
