@@ -158,6 +158,23 @@ void ami_mdm_tariff_classify(const ami_mdm_tariff *t, int64_t utc,
                              unsigned *season, unsigned *day_type,
                              unsigned *period);
 
+/* A classifier for a forward walk over intervals (billing): the same
+ * answers as ami_mdm_tariff_classify, but the local day's offset, season
+ * and day type are computed once per local day (or per half hour around a
+ * DST change) instead of once per interval. Zero-initialise, then set t;
+ * it holds no resources. */
+typedef struct ami_mdm_tariff_cursor {
+  const ami_mdm_tariff *t;
+  int64_t lo, hi; /* UTC range the cached day is valid for (hi 0: none) */
+  int32_t offset; /* local - UTC in [lo, hi) */
+  int64_t day;    /* local day number */
+  unsigned season, day_type;
+} ami_mdm_tariff_cursor;
+
+void ami_mdm_tariff_classify_at(ami_mdm_tariff_cursor *c, int64_t utc,
+                                unsigned *season, unsigned *day_type,
+                                unsigned *period, int64_t *local_day);
+
 /* Season index of the local date month m, day d (first match). */
 unsigned ami_mdm_tariff_season_of(const ami_mdm_tariff *t, unsigned m,
                                   unsigned d);

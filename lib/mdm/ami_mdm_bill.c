@@ -193,6 +193,9 @@ static int determinants(const ami_mdm_tariff *t, const ami_mdm_usage *u,
   a.det = det;
   int64_t key = 0;
   bool use_export = u->export_ != NULL;
+  ami_mdm_tariff_cursor cur;
+  memset(&cur, 0, sizeof cur);
+  cur.t = t;
   for (size_t i = 0; i < u->n; i++) {
     int64_t t0 = u->start + (int64_t)i * u->interval_s;
     int64_t imp, exp = 0;
@@ -206,14 +209,15 @@ static int determinants(const ami_mdm_tariff *t, const ami_mdm_usage *u,
     det->export_mwh += exp;
     if (t->netting == AMI_MDM_NET_NONE)
       exp = 0;
-    int64_t k = t->netting == AMI_MDM_NET_DAY ? ami_mdm_tz_local_day(&t->tz, t0)
+    unsigned s, p;
+    int64_t lday;
+    ami_mdm_tariff_classify_at(&cur, t0, &s, NULL, &p, &lday);
+    int64_t k = t->netting == AMI_MDM_NET_DAY     ? lday
                 : t->netting == AMI_MDM_NET_CYCLE ? 0
                                                   : (int64_t)i;
     if (a.open && k != key)
       window_flush(&a, t0);
     key = k;
-    unsigned s, p;
-    ami_mdm_tariff_classify(t, t0, &s, NULL, &p);
     a.imp[s][p] += imp;
     a.exp[s][p] += exp;
     a.open = true;

@@ -94,6 +94,45 @@ void ami_mdm_tariff_classify(const ami_mdm_tariff *t, int64_t utc,
     *period = p;
 }
 
+void ami_mdm_tariff_classify_at(ami_mdm_tariff_cursor *c, int64_t utc,
+                                unsigned *season, unsigned *day_type,
+                                unsigned *period, int64_t *local_day) {
+  const ami_mdm_tariff *t = c->t;
+  if (c->hi == 0 || utc < c->lo || utc >= c->hi) {
+    c->offset = ami_mdm_tz_offset(&t->tz, utc);
+    int64_t local = utc + c->offset;
+    c->day = floor_div(local, 86400);
+    int32_t y;
+    unsigned m, d;
+    ami_civil_from_days(c->day, &y, &m, &d);
+    c->season = ami_mdm_tariff_season_of(t, m, d);
+    c->day_type = is_holiday(t, c->day)                ? AMI_MDM_DAY_HOLIDAY
+                  : ami_weekday_from_days(c->day) >= 6 ? AMI_MDM_DAY_WEEKEND
+                                                       : AMI_MDM_DAY_WEEKDAY;
+    /* Valid to the end of the local day when the offset does not change
+     * before it (a day has at most one DST change); else only to the next
+     * UTC half hour, where every rule's changes fall. */
+    int64_t day_end = (c->day + 1) * 86400 - c->offset;
+    c->lo = utc;
+    c->hi = ami_mdm_tz_offset(&t->tz, day_end - 1) == c->offset
+                ? day_end
+                : (floor_div(utc, 1800) + 1) * 1800;
+  }
+  unsigned minute = (unsigned)((utc + c->offset - c->day * 86400) / 60);
+  const ami_mdm_day_schedule *ds = &t->season[c->season].day[c->day_type];
+  unsigned p = ds->n > 0 ? ds->seg[0].period : 0;
+  for (unsigned i = 1; i < ds->n && ds->seg[i].start_min <= minute; i++)
+    p = ds->seg[i].period;
+  if (season != NULL)
+    *season = c->season;
+  if (day_type != NULL)
+    *day_type = c->day_type;
+  if (period != NULL)
+    *period = p;
+  if (local_day != NULL)
+    *local_day = c->day;
+}
+
 static int check_schedule(const ami_mdm_tariff *t,
                           const ami_mdm_day_schedule *ds) {
   if (ds->n == 0 || ds->n > AMI_MDM_TARIFF_MAX_SEGMENTS ||

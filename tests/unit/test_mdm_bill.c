@@ -680,6 +680,47 @@ static void test_prepaid_ledger(void **state) {
 /* ---------------------------------------------------------------------- */
 /* The loader */
 
+/* The billing cursor (ami_mdm_tariff_classify_at, one calendar evaluation
+ * per local day) answers exactly as ami_mdm_tariff_classify at every
+ * 15-minute instant of 2025-2027 for every shipped tariff (EU, US, AU
+ * rules: both DST changes of each year), and when walked backwards. */
+static void test_cursor_matches_classify(void **state) {
+  (void)state;
+  static const char *const files[] = {
+      "demand_commercial_eu.json", "flat_residential_de.json",
+      "net_metering_au_nsw.json", "tiered_blocks_us_pacific.json",
+      "tou_seasonal_us_east.json"};
+  const char *src = getenv("AMI_SOURCE_DIR");
+  if (src == NULL)
+    skip();
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[1024], err[256];
+    ami_mdm_tariff t;
+    snprintf(path, sizeof path, "%s/tariffs/%s", src, files[i]);
+    assert_ami_ok(ami_mdm_tariff_json_load_file(path, &t, err, sizeof err));
+    ami_mdm_tariff_cursor c;
+    memset(&c, 0, sizeof c);
+    c.t = &t;
+    const int64_t from = 1735689600, to = 1830297600; /* 2025 .. 2028 */
+    for (int64_t u = from; u < to; u += 900) {
+      unsigned s1, d1, p1, s2, d2, p2;
+      int64_t day;
+      ami_mdm_tariff_classify(&t, u, &s1, &d1, &p1);
+      ami_mdm_tariff_classify_at(&c, u, &s2, &d2, &p2, &day);
+      if (s1 != s2 || d1 != d2 || p1 != p2 ||
+          day != ami_mdm_tz_local_day(&t.tz, u))
+        fail_msg("%s at %lld: %u/%u/%u vs cursor %u/%u/%u", files[i],
+                 (long long)u, s1, d1, p1, s2, d2, p2);
+    }
+    for (int64_t u = to; u > from; u -= 86400 + 900) {
+      unsigned p1, p2;
+      ami_mdm_tariff_classify(&t, u, NULL, NULL, &p1);
+      ami_mdm_tariff_classify_at(&c, u, NULL, NULL, &p2, NULL);
+      assert_int_equal(p1, p2);
+    }
+  }
+}
+
 static void test_load_tariff_files(void **state) {
   (void)state;
   static const char *const files[] = {
@@ -1160,6 +1201,7 @@ int main(void) {
       cmocka_unit_test(test_rebill_estimate_replaced),
       cmocka_unit_test(test_prepaid_ledger),
       cmocka_unit_test(test_load_tariff_files),
+      cmocka_unit_test(test_cursor_matches_classify),
       cmocka_unit_test(test_bill_with_tariff_file),
       cmocka_unit_test(test_bill_real_ausgrid_month),
       cmocka_unit_test(test_load_valid_base),
