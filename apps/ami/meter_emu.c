@@ -104,9 +104,14 @@ void emu_set_stage_hook(emu *e, emu_stage_fn fn, void *user) {
 /* ---- events, firmware sink ------------------------------------------------
  */
 
+/* Events of the supply-control modules. Those raised while a request is
+ * served carry the request's time, which runs ahead of the last simulated
+ * second; the log takes the meter's own time so that its rows stay in
+ * chronological order with the events of the steps. */
 static void ctl_event(void *user, uint16_t code, uint64_t now_ms) {
   emu *e = user;
-  ami_meter_log_event(e->meter, code, now_ms ? now_ms : e->now_ms);
+  (void)now_ms;
+  ami_meter_log_event(e->meter, code, e->now_ms);
 }
 
 static void img_event(void *user, ami_meter_event ev) {
