@@ -73,6 +73,7 @@ struct ami_server {
    * use at the same time): more Data follows the blk_len bytes held. */
   bool blk_stream;
   bool blk_done;
+  bool blk_action; /* the long payload is an ACTION's return (pblocks) */
   ami_server_app_cursor blk_cursor;
 
   /* SET / ACTION block reassembly in progress (0 = none, else the tag). */

@@ -32,6 +32,7 @@ void ami__srv_blocks_reset(ami_server *s) {
   s->blk_pos = 0;
   s->blk_stream = false;
   s->blk_done = false;
+  s->blk_action = false;
   s->rs_tag = 0;
   s->rs_num = 0;
   ami_dynbuf_reset(&s->rs);
@@ -567,6 +568,30 @@ static int action_one(ami_server *s, const ami_apdu_desc *m, ami_span params,
   return AMI_OK;
 }
 
+/* Send the next pblock of a long ACTION return held in s->list
+ * (ACTION-Response-With-Pblock, IEC 62056-5-3 §9.3.7). */
+static int send_pblock(ami_server *s, uint8_t iip) {
+  size_t lim = ami__srv_send_limit(s);
+  size_t room = lim > GET_BLOCK_HEADER + 16 ? lim - GET_BLOCK_HEADER : 16;
+  size_t left = s->blk_len - s->blk_pos;
+  size_t n = left < room ? left : room;
+  ami_apdu a;
+  memset(&a, 0, sizeof a);
+  a.tag = AMI_APDU_ACTION_RESPONSE;
+  a.u.action_response.choice = 2;
+  a.u.action_response.iip = iip;
+  a.u.action_response.block.block_number = ++s->blk_num;
+  a.u.action_response.block.last = n == left;
+  a.u.action_response.block.raw = ami_span_make(s->list.p + s->blk_pos, n);
+  s->blk_pos += n;
+  if (n == left)
+    s->blk_active = false;
+  return ami__srv_send_apdu(s, &a);
+}
+
+/* Answer an ACTION: normally, or -- when the return parameters do not fit
+ * one APDU for this client -- with the return Data in pblocks that the
+ * client pulls with ACTION-Request-Next-Pblock. */
 static int action_send(ami_server *s, uint8_t iip,
                        const ami_apdu_action_result *r) {
   ami_apdu a;
@@ -575,7 +600,23 @@ static int action_send(ami_server *s, uint8_t iip,
   a.u.action_response.choice = 1;
   a.u.action_response.iip = iip;
   a.u.action_response.result = *r;
-  return ami__srv_send_apdu(s, &a);
+  size_t normal = 8 + r->ret.data.len;
+  if (!r->has_return || r->result != 0 || s->req_gbt ||
+      normal <= ami__srv_send_limit(s))
+    return ami__srv_send_apdu(s, &a);
+  /* The return Data lives in s->data (app_call); keep it in s->list. */
+  int rc = ami__srv_reserve(s, &s->list, r->ret.data.len);
+  if (rc != AMI_OK)
+    return rc;
+  memmove(s->list.p, r->ret.data.p, r->ret.data.len);
+  s->blk_active = true;
+  s->blk_action = true;
+  s->blk_iip = iip;
+  s->blk_num = 0;
+  s->blk_off = 0;
+  s->blk_pos = 0;
+  s->blk_len = r->ret.data.len;
+  return send_pblock(s, iip);
 }
 
 static int action_block(ami_server *s, uint8_t iip,
@@ -671,7 +712,14 @@ int ami__srv_action(ami_server *s, const ami_apdu_action_request *rq) {
     return action_block(s, rq->iip, &rq->block);
   case 6:
     return action_block(s, rq->iip, &rq->block);
-  default: /* next-pblock, with-list-and-first-pblock: not supported */
+  case 2: /* next-pblock: the client acknowledges our block block_number */
+    if (s->blk_active && s->blk_action && rq->block_number == s->blk_num)
+      return send_pblock(s, rq->iip);
+    ami__srv_blocks_reset(s);
+    memset(&r, 0, sizeof r);
+    r.result = DAR_OTHER_REASON;
+    return action_send(s, rq->iip, &r);
+  default: /* with-list-and-first-pblock: not supported */
     return ami__srv_exception(s, 2, 2, 0);
   }
 }

@@ -286,6 +286,60 @@ static void test_push_unassociated(void **state) {
   fx_teardown(&g);
 }
 
+/* ACTION return parameters longer than one APDU go out in pblocks
+ * (IEC 62056-5-3 §9.3.7 ACTION-Response-With-Pblock), each pulled by the
+ * client's ACTION-Request-Next-Pblock naming the block it received; the
+ * joined raw data is the return Data. A next-pblock for the wrong block
+ * (or none in progress) ends the transfer with other-reason. */
+static void test_action_long_return(void **state) {
+  (void)state;
+  fx f;
+  fx_setup(&f, 16, NULL, AMI_OK);
+  f.ac[0].conformance = 0x7E1F1F; /* with action */
+  associate_none(&f);
+  /* ACTION-Request-Normal, class 9 0-0:10.0.0.255 method 3, no params */
+  ami_span r = xfer_hex(&f, "C3 01 C1 0009 00000A0000FF 03 00");
+  uint8_t joined[2000];
+  size_t jn = 0;
+  uint32_t expect = 1;
+  for (;;) {
+    ami_apdu a;
+    if (r.p[0] != AMI_APDU_ACTION_RESPONSE) {
+      char hx[64] = "";
+      for (size_t i = 0; i < r.len && i < 20; i++)
+        snprintf(hx + 2 * i, 3, "%02X", r.p[i]);
+      fail_msg("block %u: %s", (unsigned)expect, hx);
+    }
+    apdu_decode_ok(r, &a);
+    assert_int_equal(a.tag, AMI_APDU_ACTION_RESPONSE);
+    assert_int_equal(a.u.action_response.choice, 2);
+    assert_int_equal(a.u.action_response.block.block_number, expect);
+    assert_true(r.len <= 512); /* the engine's max_send_apdu */
+    assert_true(jn + a.u.action_response.block.raw.len <= sizeof joined);
+    memcpy(joined + jn, a.u.action_response.block.raw.p,
+           a.u.action_response.block.raw.len);
+    jn += a.u.action_response.block.raw.len;
+    if (a.u.action_response.block.last)
+      break;
+    char next[64];
+    snprintf(next, sizeof next, "C3 02 C1 %08X", (unsigned)expect);
+    r = xfer_hex(&f, next);
+    expect++;
+  }
+  assert_true(expect >= 3);
+  assert_int_equal(jn, 4 + 1500);
+  assert_int_equal(joined[0], 0x09);
+  assert_int_equal(joined[1], 0x82);
+  assert_int_equal(joined[2], 0x05);
+  assert_int_equal(joined[3], 0xDC);
+  for (unsigned i = 0; i < 1500; i++)
+    assert_int_equal(joined[4 + i], (uint8_t)(i * 7));
+  /* No transfer in progress any more: other-reason (250). */
+  r = xfer_hex(&f, "C3 02 C1 00000001");
+  ami_test_assert_bytes(r.p, r.len, "C7 01 C1 FA 00");
+  fx_teardown(&f);
+}
+
 static void test_ciphered_dedicated_push(void **state) {
   (void)state;
   fx f;
@@ -647,6 +701,7 @@ int main(void) {
       cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_ciphered_dedicated_push),
       cmocka_unit_test(test_push_unassociated),
+      cmocka_unit_test(test_action_long_return),
       cmocka_unit_test(test_hls_plain_context),
       cmocka_unit_test(test_hls_sha256),
       cmocka_unit_test(test_hls_sha256_wrong),

@@ -114,6 +114,15 @@ static inline int app_action(void *ud, const ami_server_assoc_info *assoc,
     ami_wr_u8(ret, 0x12);
     ami_wr_u16be(ret, (uint16_t)params.len);
     *has_return = true;
+  } else if (is(m, 9, OBIS_SCRIPT, 3)) {
+    /* A long return: octet-string of 1,500 bytes, byte i = i * 7 mod 256
+     * (more than one APDU: the server sends it in pblocks). */
+    ami_wr_u8(ret, 0x09);
+    ami_wr_u8(ret, 0x82);
+    ami_wr_u16be(ret, 1500);
+    for (unsigned i = 0; i < 1500; i++)
+      ami_wr_u8(ret, (uint8_t)(i * 7));
+    *has_return = true;
   } else {
     *result = 11; /* object-unavailable */
   }
