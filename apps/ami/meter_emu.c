@@ -185,8 +185,21 @@ static ami_obis ln(const char *s) {
 static int build_firmware(emu *e) {
   const meter_conf *c = e->c;
   snprintf(e->fw_id, sizeof e->fw_id, "%s", c->fw_identifier);
-  if (!c->have_fw_key)
-    return AMI_OK; /* no signer configured: no Image Transfer object */
+  if (!c->have_fw_key) {
+    /* No signer configured: no Image Transfer object, but the active
+     * firmware identifier is still shown. */
+    ami_cosem_object *fo = NULL;
+    uint8_t v[2 + AMI_METER_IMAGE_ID_LEN];
+    ami_wr w;
+    ami_wr_init(&w, v, sizeof v);
+    ami_axdr_put_octets(&w, c->fw_identifier, strlen(c->fw_identifier));
+    int rc = ami_cosem_add_object(e->model, 1, ln("1-0:0.2.0*255"), &fo);
+    if (rc == AMI_OK)
+      rc = ami_cosem_set_attr(fo, 2, ami_span_make(v, w.len));
+    if (rc == AMI_OK)
+      rc = add_to_assocs(e, fo, true);
+    return rc;
+  }
   e->img = calloc(1, IMG_MAX);
   if (!e->img)
     return AMI_E_NOMEM;
