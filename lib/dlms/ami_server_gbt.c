@@ -9,8 +9,10 @@
  * when the request was -- goes back in GBT blocks no larger than the
  * client's max PDU, one block per acknowledgement (window 1, no streaming;
  * the client's window is honoured by sending less, never more). Lost-block
- * recovery (re-sending the blocks a client names as missing) is not done:
- * an acknowledgement that does not name our last block aborts the transfer.
+ * recovery: a client that acknowledges the block before our last one did
+ * not get the last one, which is sent again with its own number (three
+ * times at most in a row); any other acknowledgement out of step aborts
+ * the transfer.
  *
  * Numbering: every GBT APDU we send, data or empty acknowledgement, takes
  * the next block number from 1; block-number-ack names the last block of
@@ -24,12 +26,15 @@
  * octet-string length. */
 #define GBT_HEADER 10u
 
-static int gbt_emit(ami_server *s, bool last, ami_span data) {
+#define GBT_MAX_RESENDS 3u
+
+/* Encode and send one GBT block numbered `bn`. */
+static int gbt_emit_n(ami_server *s, bool last, ami_span data, uint16_t bn) {
   ami_apdu a;
   memset(&a, 0, sizeof a);
   a.tag = AMI_APDU_GENERAL_BLOCK_TRANSFER;
   a.u.gbt.block_control = (uint8_t)((last ? AMI_APDU_GBT_LAST : 0) | 1u);
-  a.u.gbt.block_number = ++s->gbt_tx_bn;
+  a.u.gbt.block_number = bn;
   a.u.gbt.block_number_ack = s->gbt_rx_bn;
   a.u.gbt.data = data;
   uint8_t *buf = NULL;
@@ -52,6 +57,10 @@ static int gbt_emit(ami_server *s, bool last, ami_span data) {
   return AMI_OK;
 }
 
+static int gbt_emit(ami_server *s, bool last, ami_span data) {
+  return gbt_emit_n(s, last, data, ++s->gbt_tx_bn);
+}
+
 /* Send the next block of the pending response. */
 static int gbt_next(ami_server *s) {
   size_t lim = s->client_max_pdu ? s->client_max_pdu : 0xFFFFu;
@@ -61,10 +70,25 @@ static int gbt_next(ami_server *s) {
   size_t left = s->gbt_tx_len - s->gbt_tx_pos;
   size_t n = left < room ? left : room;
   ami_span d = ami_span_make(s->gbt_tx.p + s->gbt_tx_pos, n);
+  s->gbt_tx_last_pos = s->gbt_tx_pos;
+  s->gbt_tx_last_len = n;
+  s->gbt_tx_last_final = n == left;
+  s->gbt_tx_resendable = true;
+  s->gbt_tx_resends = 0;
   s->gbt_tx_pos += n;
   if (n == left)
     s->gbt_tx_active = false;
   return gbt_emit(s, n == left, d);
+}
+
+/* IEC 62056-5-3 §9.3.10 (GBT recovery): a client that did not receive our
+ * last block acknowledges the one before it; we send that block again,
+ * with its own number, at most GBT_MAX_RESENDS times in a row. */
+static int gbt_resend(ami_server *s) {
+  s->gbt_tx_resends++;
+  ami_span d =
+      ami_span_make(s->gbt_tx.p + s->gbt_tx_last_pos, s->gbt_tx_last_len);
+  return gbt_emit_n(s, s->gbt_tx_last_final, d, s->gbt_tx_bn);
 }
 
 int ami__srv_gbt_start(ami_server *s, ami_span apdu) {
@@ -87,6 +111,12 @@ int ami__srv_gbt_recv(ami_server *s, const ami_apdu_gbt *g) {
       s->gbt_rx_bn = g->block_number;
       return gbt_next(s);
     }
+    if (s->gbt_tx_resendable && s->gbt_tx_bn > 0 &&
+        g->block_number_ack == (uint16_t)(s->gbt_tx_bn - 1) &&
+        s->gbt_tx_resends < GBT_MAX_RESENDS) {
+      s->gbt_rx_bn = g->block_number;
+      return gbt_resend(s);
+    }
     ami__srv_error(s, AMI_E_BLOCK_NUMBER, "GBT acknowledgement out of step");
     s->gbt_tx_active = false;
     return ami__srv_exception(s, 1, 1, 0);
@@ -94,6 +124,7 @@ int ami__srv_gbt_recv(ami_server *s, const ami_apdu_gbt *g) {
   if (g->block_number == 1) { /* a new transfer from the client */
     ami_dynbuf_reset(&s->gbt_rx);
     s->gbt_tx_active = false;
+    s->gbt_tx_resendable = false;
     s->gbt_tx_bn = 0;
   } else if (g->block_number != (uint16_t)(s->gbt_rx_bn + 1)) {
     ami__srv_error(s, AMI_E_BLOCK_NUMBER, "GBT block out of sequence");

@@ -95,6 +95,11 @@ struct ami_server {
   ami__srv_buf gbt_tx; /* the response being sent in blocks */
   size_t gbt_tx_len, gbt_tx_pos;
   bool gbt_tx_active;
+  /* The last block sent, for a client that reports it lost (it
+   * acknowledges the block before it): resent with its own number. */
+  size_t gbt_tx_last_pos, gbt_tx_last_len;
+  bool gbt_tx_last_final, gbt_tx_resendable;
+  uint8_t gbt_tx_resends; /* consecutive resends of that block */
 };
 
 /* Grow `b` to at least `need` bytes; AMI_E_NOMEM. */
