@@ -12,9 +12,10 @@
  * Oracles:
  *   - every successful GET is exactly one Data of the attribute's type in
  *     the class description (the bindings encode what the class says);
- *   - a successful SET of an attribute with an exact representation
- *     (thresholds, durations, group list, actions, money thresholds,
- *     periods, control_mode, passive unit charge) reads back unchanged;
+ *   - a successful SET, in canonical A-XDR, of an attribute with an exact
+ *     representation (thresholds, durations, group list, actions, money
+ *     thresholds, periods, control_mode, passive unit charge) reads back
+ *     unchanged;
  *   - after every operation the disconnector's state is consistent: mode
  *     0..6, state 0..2, output on exactly when connected, and the model's
  *     stored copy (ami_cosem_disconnect_state) agrees.
@@ -50,6 +51,19 @@ static void no_event(void *user, uint16_t code, uint64_t now_ms) {
   (void)user;
   (void)code;
   (void)now_ms;
+}
+
+/* Whether `p` is one Data in canonical form (minimal lengths, booleans
+ * 0/1): only then can a read-back equal the written bytes -- the model
+ * stores the value it decoded, and A-XDR lets a length be written long. */
+static bool canonical(const uint8_t *p, size_t n) {
+  ami_axdr_dec d;
+  ami_axdr_dec_init(&d, p, n);
+  ami_axdr_value v;
+  int rc;
+  while ((rc = ami_axdr_next(&d, &v)) == AMI_OK)
+    ;
+  return rc == AMI_AXDR_END && d.canonical && d.end == n;
 }
 
 /* Attributes whose SET value must read back byte for byte. */
@@ -142,7 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 1: { /* SET, and the exact read-back */
       int rc = app->set(app->user_data, &info, &desc, NULL,
                         ami_span_make(val, vlen), &dar);
-      if (rc == AMI_OK && dar == 0 && exact(cls, h[2], oi)) {
+      if (rc == AMI_OK && dar == 0 && exact(cls, h[2], oi) &&
+          canonical(val, vlen)) {
         ami_wr_init(&w, again, sizeof again);
         uint8_t dar2 = 0xEE;
         CHECK(app->get(app->user_data, &info, &desc, NULL, &w, &dar2) ==
