@@ -42,7 +42,7 @@ send() { # the frame in two writes, like a meter's modem might
 
 listen "$logdir/a.log" --ek "$EK" --lax-suite --count 1
 send
-for _ in $(seq 60); do grep -q "9108" "$logdir/a.log" && break; sleep 0.05; done
+for _ in $(seq 60); do grep -q "9108 Wh" "$logdir/a.log" && break; sleep 0.05; done
 out=$(cat "$logdir/a.log")
 check "push kind" "data-notification" "$out"
 check "push voltage" "230.8 V" "$out"
@@ -54,7 +54,7 @@ kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; pids=()
 port=$((port + 1))
 listen "$logdir/j.log" --ek "$EK" --lax-suite --count 1 --json
 send
-for _ in $(seq 60); do grep -q "9108" "$logdir/j.log" && break; sleep 0.05; done
+for _ in $(seq 60); do grep -q "9108 Wh" "$logdir/j.log" && break; sleep 0.05; done
 out=$(cat "$logdir/j.log")
 check "json kind" '"kind":"data-notification"' "$out"
 kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; pids=()
@@ -65,14 +65,14 @@ listen "$logdir/w.log" --ek 00000000000000000000000000000000 --lax-suite --count
 send
 sleep 0.3
 out=$(cat "$logdir/w.log")
-absent "wrong key no values" "9108" "$out"
+absent "wrong key no values" "9108 Wh" "$out"
 # Without --lax-suite the suite-1 control byte is refused.
 port=$((port + 1))
 listen "$logdir/s.log" --ek "$EK" --count 1
 send
 sleep 0.3
 out=$(cat "$logdir/s.log")
-absent "strict suite no values" "9108" "$out"
+absent "strict suite no values" "9108 Wh" "$out"
 check "strict suite says why" "push-listen: 127.0.0.1" "$out"
 
 echo "push_listen: $passes passed, $fails failed"
