@@ -27,6 +27,10 @@ int ami_cmd_mdm(int argc, char **argv);
  * Returns NULL (with a message on stderr) on failure. */
 char *ami_cli_read_all(const char *path, size_t *len);
 
+/* The same for data files of up to `max` bytes: "-" is stdin, a name
+ * ending in .gz is decompressed through zcat. */
+char *ami_cli_read_input(const char *path, size_t max, size_t *len);
+
 /* Render a decoded JSON tree as indented readable text. */
 void ami_cli_render_text(FILE *out, json_t *root);
 

@@ -10,12 +10,9 @@
 
 #define AMI_CLI_MAX_INPUT (64u << 20) /* refuse inputs over 64 MiB */
 
-char *ami_cli_read_all(const char *path, size_t *len) {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-  if (f == NULL) {
-    fprintf(stderr, "ami: cannot open %s: %s\n", path, strerror(errno));
-    return NULL;
-  }
+/* Read a stream to its end into a malloc'd NUL-terminated buffer of at
+ * most `max` bytes; NULL (with a message naming `name`) on failure. */
+static char *read_stream(FILE *f, const char *name, size_t max, size_t *len) {
   size_t cap = 4096, n = 0;
   char *buf = malloc(cap + 1);
   while (buf != NULL) {
@@ -24,35 +21,71 @@ char *ami_cli_read_all(const char *path, size_t *len) {
     if (r == 0)
       break;
     if (n == cap) {
-      if (cap >= AMI_CLI_MAX_INPUT) {
-        fprintf(stderr, "ami: %s is larger than %u bytes\n", path,
-                AMI_CLI_MAX_INPUT);
+      if (cap >= max) {
+        fprintf(stderr, "ami: %s is larger than %zu bytes\n", name, max);
         free(buf);
-        buf = NULL;
-        break;
+        return NULL;
       }
       char *nb = realloc(buf, cap * 2 + 1);
       if (nb == NULL) {
         free(buf);
-        buf = NULL;
-        break;
+        fprintf(stderr, "ami: out of memory reading %s\n", name);
+        return NULL;
       }
       buf = nb;
       cap *= 2;
     }
   }
-  if (ferror(f)) {
-    fprintf(stderr, "ami: error reading %s\n", path);
+  if (buf != NULL && ferror(f)) {
+    fprintf(stderr, "ami: error reading %s\n", name);
     free(buf);
     buf = NULL;
   }
-  if (f != stdin)
-    fclose(f);
   if (buf == NULL)
     return NULL;
   buf[n] = '\0';
   *len = n;
   return buf;
+}
+
+char *ami_cli_read_input(const char *path, size_t max, size_t *len) {
+  if (strcmp(path, "-") == 0)
+    return read_stream(stdin, "standard input", max, len);
+  size_t pl = strlen(path);
+  if (pl > 3 && strcmp(path + pl - 3, ".gz") == 0) {
+    /* gzip is in every Debian; the name goes to the shell quoted, so a
+     * quote in it is refused rather than escaped. */
+    if (strchr(path, '\'') != NULL || pl > 4000) {
+      fprintf(stderr, "ami: %s: unusable file name\n", path);
+      return NULL;
+    }
+    char cmd[4100];
+    snprintf(cmd, sizeof cmd, "zcat -- '%s'", path);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) {
+      fprintf(stderr, "ami: cannot run zcat for %s\n", path);
+      return NULL;
+    }
+    char *buf = read_stream(p, path, max, len);
+    if (pclose(p) != 0 && buf != NULL) {
+      fprintf(stderr, "ami: zcat failed on %s\n", path);
+      free(buf);
+      buf = NULL;
+    }
+    return buf;
+  }
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "ami: cannot open %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  char *buf = read_stream(f, path, max, len);
+  fclose(f);
+  return buf;
+}
+
+char *ami_cli_read_all(const char *path, size_t *len) {
+  return ami_cli_read_input(path, AMI_CLI_MAX_INPUT, len);
 }
 
 json_t *ami_cli_hex(const uint8_t *p, size_t n) {

@@ -34,58 +34,9 @@ typedef struct import_opts {
   const char *tz;
 } import_opts;
 
-/* Reads a whole stream into a malloc'd buffer. */
-static char *slurp(FILE *f, size_t *len) {
-  size_t cap = 1 << 20, n = 0;
-  char *p = malloc(cap);
-  while (p) {
-    size_t got = fread(p + n, 1, cap - n, f);
-    n += got;
-    if (n < cap) {
-      if (ferror(f)) {
-        free(p);
-        return NULL;
-      }
-      break;
-    }
-    char *g = realloc(p, cap * 2);
-    if (!g)
-      free(p);
-    p = g, cap *= 2;
-  }
-  if (p)
-    *len = n;
-  return p;
-}
-
-/* INPUT "-" = stdin; *.gz through zcat; else the file. */
+/* INPUT "-" = stdin; *.gz through zcat; else the file (up to 4 GiB). */
 static char *read_input(const char *path, size_t *len) {
-  size_t pl = strlen(path);
-  char *buf = NULL;
-  if (!strcmp(path, "-")) {
-    buf = slurp(stdin, len);
-  } else if (pl > 3 && !strcmp(path + pl - 3, ".gz")) {
-    if (strchr(path, '\'')) {
-      fprintf(stderr, "ami mdm import: %s: quote in file name\n", path);
-      return NULL;
-    }
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "zcat -- '%s'", path);
-    FILE *f = popen(cmd, "r");
-    if (f) {
-      buf = slurp(f, len);
-      if (pclose(f) != 0) {
-        free(buf);
-        buf = NULL;
-      }
-    }
-  } else {
-    FILE *f = fopen(path, "rb");
-    if (f) {
-      buf = slurp(f, len);
-      fclose(f);
-    }
-  }
+  char *buf = ami_cli_read_input(path, (size_t)4 << 30, len);
   if (!buf)
     fprintf(stderr, "ami mdm import: %s: cannot read\n", path);
   return buf;

@@ -297,42 +297,6 @@ static int hexarg(const char *v, uint8_t *out, size_t n) {
   return ami_hex_decode(v, strlen(v), out, n, NULL) == (long)n ? 0 : -1;
 }
 
-/* The dataset of a replaying load model, decompressed when it is .gz (by
- * the system's zcat: gzip is in every Debian). */
-static uint8_t *load_dataset(const char *path, size_t *len) {
-  size_t n = strlen(path);
-  if (n > 3 && !strcmp(path + n - 3, ".gz")) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "zcat -- '%s'", path);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-      return NULL;
-    size_t cap = 1u << 20, used = 0;
-    uint8_t *b = malloc(cap);
-    while (b) {
-      size_t got = fread(b + used, 1, cap - used, p);
-      used += got;
-      if (used < cap)
-        break;
-      uint8_t *nb = realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        b = NULL;
-      } else {
-        b = nb;
-        cap *= 2;
-      }
-    }
-    if (pclose(p) != 0 || !b) {
-      free(b);
-      return NULL;
-    }
-    *len = used;
-    return b;
-  }
-  return (uint8_t *)ami_cli_read_all(path, len);
-}
-
 static int parse_utc(const char *s, int64_t *ms) {
   unsigned y, mo, d, h, mi, se;
   if (sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2uZ", &y, &mo, &d, &h, &mi, &se) != 6)
@@ -438,11 +402,11 @@ int ami_cmd_meter(int argc, char **argv) {
   size_t ds_len = 0;
   if (c->load_dataset[0] &&
       (!strcmp(c->load_model, "london") || !strcmp(c->load_model, "solar"))) {
-    ds = load_dataset(c->load_dataset, &ds_len);
-    if (!ds) {
-      fprintf(stderr, "ami meter: cannot read %s\n", c->load_dataset);
+    /* a replayed dataset: up to 4 GiB, .gz through zcat */
+    ds = (uint8_t *)ami_cli_read_input(c->load_dataset, (size_t)4 << 30,
+                                       &ds_len);
+    if (!ds)
       return 1;
-    }
   }
   m.loop = uv_default_loop();
   uv_update_time(m.loop);

@@ -75,6 +75,7 @@ struct emu {
   /* load */
   ami_sim_dataset *ds;
   ami_sim_household hh;
+  bool constant_load; /* load.model "constant": load_watts at PF 0.98 */
   /* metrology */
   ami_metrology metro;
   ami_sim_wave_config wcfg;
@@ -385,7 +386,9 @@ static int build_load(emu *e, const uint8_t *ds, size_t n, char *err,
       snprintf(err, cap, "household %u of %s", idx, c->load_dataset);
       return -1;
     }
-  } else if (strcmp(c->load_model, "constant")) {
+  } else if (!strcmp(c->load_model, "constant")) {
+    e->constant_load = true;
+  } else {
     ami_sim_household_init_synthetic(&e->hh, NULL, c->seed);
   }
   return 0;
@@ -579,7 +582,7 @@ static void second(emu *e) {
   ami_sim_energy en;
   ami_sim_power pw;
   mark(e, EMU_STAGE_BEGIN);
-  if (!strcmp(c->load_model, "constant")) {
+  if (e->constant_load) {
     /* A test load: load_watts at power factor 0.98 inductive. */
     memset(&en, 0, sizeof en);
     memset(&pw, 0, sizeof pw);

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ami/ami_alloc.h"
 #include "ami/ami_mdm.h"
 
 #ifdef __cplusplus
@@ -241,6 +242,19 @@ int ami_mdm_check_time(int64_t t, uint32_t interval_s);
  * AMI_E_BUFFER_FULL. */
 int ami_mdm_read_prepare(int sel, uint32_t interval_s, int64_t t0, int64_t t1,
                          ami_mdm_interval *out, size_t cap, uint64_t *count);
+
+/* The order engines apply a batch in: by (channel, time, arrival), so that
+ * of two readings with equal keys the one received first wins. */
+typedef struct ami_mdm_key {
+  uint64_t channel_id;
+  int64_t t;
+  size_t i; /* index in the batch */
+} ami_mdm_key;
+
+/* n keys (returns owned memory from `a`; NULL when n keys overflow or
+ * memory runs out), and their sort. */
+ami_mdm_key *ami_mdm_keys_new(const ami_allocator *a, size_t n);
+void ami_mdm_keys_sort(ami_mdm_key *k, size_t n);
 
 /* The UTC day block of the interval ending at t (checked) and its slot. */
 void ami_mdm_day_slot(int64_t t, uint32_t interval_s, int64_t *day,

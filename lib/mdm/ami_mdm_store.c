@@ -6,6 +6,8 @@
  */
 #include "ami/ami_mdm_store.h"
 
+#include <stdlib.h>
+
 #include "ami/ami_err.h"
 #include "ami/ami_mdm_block.h"
 
@@ -42,6 +44,25 @@ int ami_mdm_read_prepare(int sel, uint32_t interval_s, int64_t t0, int64_t t1,
     out[i] = (ami_mdm_interval){0, AMI_MDM_Q_MISSING, 0, 0};
   *count = n;
   return AMI_OK;
+}
+
+ami_mdm_key *ami_mdm_keys_new(const ami_allocator *a, size_t n) {
+  if (n == 0 || n > SIZE_MAX / sizeof(ami_mdm_key))
+    return NULL;
+  return ami_malloc(a, n * sizeof(ami_mdm_key));
+}
+
+static int cmp_key(const void *a, const void *b) {
+  const ami_mdm_key *x = a, *y = b;
+  if (x->channel_id != y->channel_id)
+    return x->channel_id < y->channel_id ? -1 : 1;
+  if (x->t != y->t)
+    return x->t < y->t ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void ami_mdm_keys_sort(ami_mdm_key *k, size_t n) {
+  qsort(k, n, sizeof *k, cmp_key);
 }
 
 void ami_mdm_day_slot(int64_t t, uint32_t interval_s, int64_t *day,

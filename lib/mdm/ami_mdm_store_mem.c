@@ -42,11 +42,7 @@ typedef struct pend {
   long idx;
 } pend;
 
-typedef struct item {
-  uint64_t ch;
-  int64_t t;
-  size_t i;
-} item;
+typedef ami_mdm_key item; /* application order of a batch */
 
 typedef struct mem {
   const ami_allocator *alloc;
@@ -299,15 +295,6 @@ static bool dup_audited(const mem *m, uint64_t ch, int64_t t, int64_t v) {
   return false;
 }
 
-static int cmp_item(const void *a, const void *b) {
-  const item *x = a, *y = b;
-  if (x->ch != y->ch)
-    return x->ch < y->ch ? -1 : 1;
-  if (x->t != y->t)
-    return x->t < y->t ? -1 : 1;
-  return x->i < y->i ? -1 : x->i > y->i;
-}
-
 static ami_mdm_interval as_missing(ami_mdm_interval v) {
   if (v.quality == AMI_MDM_BLOCK_ABSENT)
     v = (ami_mdm_interval){0, AMI_MDM_Q_MISSING, 0, 0};
@@ -319,7 +306,7 @@ static ami_mdm_interval as_missing(ami_mdm_interval v) {
 static int ingest_group(mem *m, const ami_mdm_raw_reading *r, const item *it,
                         size_t n, size_t *i, int64_t now,
                         ami_mdm_ingest_result *res) {
-  uint64_t ch = it[*i].ch;
+  uint64_t ch = it[*i].channel_id;
   uint32_t iv, k, maxv;
   int64_t day, day2;
   long raw_idx;
@@ -330,7 +317,7 @@ static int ingest_group(mem *m, const ami_mdm_raw_reading *r, const item *it,
   if ((rc = load_day(m, ch, day, iv, &raw_idx, &maxv)) != AMI_OK)
     return rc;
   bool dirty = false;
-  for (; *i < n && it[*i].ch == ch; (*i)++) {
+  for (; *i < n && it[*i].channel_id == ch; (*i)++) {
     const ami_mdm_raw_reading *x = &r[it[*i].i];
     if ((rc = ami_mdm_check_time(x->t, iv)) != AMI_OK)
       return rc;
@@ -374,14 +361,14 @@ static int mem_ingest(void *self, const ami_mdm_raw_reading *r, size_t n,
   memset(res, 0, sizeof *res);
   if (n == 0)
     return AMI_OK;
-  if (!r || n > SIZE_MAX / sizeof(item))
+  if (!r)
     return AMI_E_INVAL;
-  item *it = ami_malloc(m->alloc, n * sizeof *it);
+  item *it = ami_mdm_keys_new(m->alloc, n);
   if (!it)
     return AMI_E_NOMEM;
   for (size_t i = 0; i < n; i++)
     it[i] = (item){r[i].channel_id, r[i].t, i};
-  qsort(it, n, sizeof *it, cmp_item);
+  ami_mdm_keys_sort(it, n);
   int rc = AMI_OK;
   for (size_t i = 0; i < n && rc == AMI_OK;)
     rc = ingest_group(m, r, it, n, &i, now, res);
@@ -480,14 +467,12 @@ static int mem_write_version(void *self, const ami_mdm_edit *e,
   int rc = channel_iv(m, e->channel_id, &iv);
   if (rc != AMI_OK)
     return rc;
-  if (n > SIZE_MAX / sizeof(item))
-    return AMI_E_INVAL;
-  item *it = ami_malloc(m->alloc, n * sizeof *it);
+  item *it = ami_mdm_keys_new(m->alloc, n);
   if (!it)
     return AMI_E_NOMEM;
   for (size_t i = 0; i < n; i++)
     it[i] = (item){e->channel_id, v[i].t, i};
-  qsort(it, n, sizeof *it, cmp_item);
+  ami_mdm_keys_sort(it, n);
   for (size_t i = 0; i < n && rc == AMI_OK;)
     rc = edit_group(m, e, v, it, n, &i, iv);
   ami_free(m->alloc, it);

@@ -72,26 +72,11 @@ static bool is_holiday(const ami_mdm_tariff *t, int64_t day) {
 void ami_mdm_tariff_classify(const ami_mdm_tariff *t, int64_t utc,
                              unsigned *season, unsigned *day_type,
                              unsigned *period) {
-  int64_t local = utc + ami_mdm_tz_offset(&t->tz, utc);
-  int64_t day = floor_div(local, 86400);
-  unsigned minute = (unsigned)((local - day * 86400) / 60);
-  int32_t y;
-  unsigned m, d;
-  ami_civil_from_days(day, &y, &m, &d);
-  unsigned s = ami_mdm_tariff_season_of(t, m, d);
-  unsigned dt = is_holiday(t, day)                ? AMI_MDM_DAY_HOLIDAY
-                : ami_weekday_from_days(day) >= 6 ? AMI_MDM_DAY_WEEKEND
-                                                  : AMI_MDM_DAY_WEEKDAY;
-  const ami_mdm_day_schedule *ds = &t->season[s].day[dt];
-  unsigned p = ds->n > 0 ? ds->seg[0].period : 0;
-  for (unsigned i = 1; i < ds->n && ds->seg[i].start_min <= minute; i++)
-    p = ds->seg[i].period;
-  if (season != NULL)
-    *season = s;
-  if (day_type != NULL)
-    *day_type = dt;
-  if (period != NULL)
-    *period = p;
+  /* One evaluation through a fresh cursor: one calendar rule, two uses. */
+  ami_mdm_tariff_cursor c;
+  memset(&c, 0, sizeof c);
+  c.t = t;
+  ami_mdm_tariff_classify_at(&c, utc, season, day_type, period, NULL);
 }
 
 void ami_mdm_tariff_classify_at(ami_mdm_tariff_cursor *c, int64_t utc,

@@ -116,13 +116,8 @@ static const char schema[] =
     "NOT NULL, code INTEGER NOT NULL, PRIMARY KEY(meter_id, t, code)) "
     "WITHOUT ROWID;";
 
-/* One ingest/edit item sorted by (channel, t, arrival): the first of equal
- * keys is the one received first. */
-typedef struct item {
-  uint64_t channel_id;
-  int64_t t;
-  size_t i;
-} item;
+/* One ingest/edit item in application order (ami_mdm_key). */
+typedef ami_mdm_key item;
 
 typedef struct sq {
   sqlite3 *db;
@@ -329,33 +324,6 @@ static int finish(sq *s, int err) {
   return err;
 }
 
-static int cmp_item(const void *a, const void *b) {
-  const item *x = a, *y = b;
-  if (x->channel_id != y->channel_id)
-    return x->channel_id < y->channel_id ? -1 : 1;
-  if (x->t != y->t)
-    return x->t < y->t ? -1 : 1;
-  return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* Sorted (channel, t, arrival) keys of n items; returns owned memory. */
-static item *sorted_items(sq *s, size_t n, const void *base, size_t stride,
-                          size_t ch_off, size_t t_off) {
-  if (n > SIZE_MAX / sizeof(item))
-    return NULL;
-  item *it = ami_malloc(s->alloc, n * sizeof *it);
-  if (!it)
-    return NULL;
-  const uint8_t *p = base;
-  for (size_t i = 0; i < n; i++) {
-    memcpy(&it[i].channel_id, p + i * stride + ch_off, sizeof(uint64_t));
-    memcpy(&it[i].t, p + i * stride + t_off, sizeof(int64_t));
-    it[i].i = i;
-  }
-  qsort(it, n, sizeof *it, cmp_item);
-  return it;
-}
-
 /* Merges one received reading into raw slot k (ami_mdm_merge_raw) and
  * audits a differing duplicate once. Returns AMI_OK or a storage error. */
 static int merge_one(sq *s, uint64_t ch, int64_t t, uint32_t k,
@@ -437,11 +405,12 @@ static int sq_ingest(void *self, const ami_mdm_raw_reading *r, size_t n,
     return AMI_OK;
   if (!r)
     return AMI_E_INVAL;
-  item *it = sorted_items(s, n, r, sizeof *r,
-                          offsetof(ami_mdm_raw_reading, channel_id),
-                          offsetof(ami_mdm_raw_reading, t));
+  item *it = ami_mdm_keys_new(s->alloc, n);
   if (!it)
     return AMI_E_NOMEM;
+  for (size_t i = 0; i < n; i++)
+    it[i] = (item){r[i].channel_id, r[i].t, i};
+  ami_mdm_keys_sort(it, n);
   int rc = begin(s);
   if (rc == AMI_OK)
     rc = finish(s, ingest_sorted(s, r, it, n, now, res));
@@ -549,12 +518,12 @@ static int sq_write_version(void *self, const ami_mdm_edit *e,
   if (n == 0)
     return AMI_OK;
   /* Items keyed by (channel, t): the channel is the edit's, so key on t. */
-  item *it = ami_malloc(s->alloc, n * sizeof *it);
+  item *it = ami_mdm_keys_new(s->alloc, n);
   if (!it)
     return AMI_E_NOMEM;
   for (size_t i = 0; i < n; i++)
     it[i] = (item){e->channel_id, v[i].t, i};
-  qsort(it, n, sizeof *it, cmp_item);
+  ami_mdm_keys_sort(it, n);
   int rc = begin(s);
   if (rc == AMI_OK)
     rc = finish(s, edit_sorted(s, e, v, it, n));

@@ -57,6 +57,9 @@ static bool write_back(const ami_mdm_import_out *o, size_t *len) {
     ami_span id = o->series[r->series].id;
     if (memchr(id.p, '"', id.len))
       return false;
+    /* id, quotes, a timestamp, a value and a quality: id.len + 64 bytes */
+    if ((size_t)(w - text) + id.len + 64 > sizeof text)
+      return false;
     int64_t days = floor_div(r->r.t, 86400), sod = r->r.t - days * 86400;
     int32_t y;
     unsigned m, d;

@@ -680,10 +680,11 @@ static void test_prepaid_ledger(void **state) {
 /* ---------------------------------------------------------------------- */
 /* The loader */
 
-/* The billing cursor (ami_mdm_tariff_classify_at, one calendar evaluation
- * per local day) answers exactly as ami_mdm_tariff_classify at every
- * 15-minute instant of 2025-2027 for every shipped tariff (EU, US, AU
- * rules: both DST changes of each year), and when walked backwards. */
+/* The billing cursor (ami_mdm_tariff_classify_at), walked forward and
+ * reusing its cached day, answers exactly as a fresh evaluation
+ * (ami_mdm_tariff_classify) at every 15-minute instant of 2025-2027 for
+ * every shipped tariff (EU, US, AU rules: both DST changes of each year),
+ * with the local day of ami_mdm_tz_local_day, and when walked backwards. */
 static void test_cursor_matches_classify(void **state) {
   (void)state;
   static const char *const files[] = {
